@@ -1,0 +1,22 @@
+import { join } from 'node:path';
+import { projectRoot } from '../common/paths';
+import { readCommon, readPath, readPositiveInt, type CommonConfig, type Env } from '../common/config';
+
+export interface CatalogConfig extends CommonConfig {
+  dbPath: string;
+  /** The books a brand-new database starts with. */
+  seedPath: string;
+  graceMs: number;
+}
+
+export const DEFAULT_SEED_PATH = join(projectRoot(), 'catalog-server', 'seed', 'books.json');
+
+/** The only place the catalog reads its environment. */
+export function readCatalogConfig(env: Env = process.env): CatalogConfig {
+  return {
+    ...readCommon(env, 3001),
+    dbPath: readPath(env, 'DB_PATH', 'data/catalog.db'),
+    seedPath: readPath(env, 'SEED_PATH', DEFAULT_SEED_PATH),
+    graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
+  };
+}

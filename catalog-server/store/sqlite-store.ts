@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { migrate, openDatabase } from '../../common/sqlite';
+import { normalizeTopic } from '../../common/topic';
+import type { Book, TopicResult } from '../../common/schemas';
+import type { BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+
+const SCHEMA = [
+  `CREATE TABLE books (
+     id          INTEGER PRIMARY KEY,
+     title       TEXT    NOT NULL,
+     topic       TEXT    NOT NULL,
+     topic_key   TEXT    GENERATED ALWAYS AS (lower(trim(replace(replace(topic, '-', ' '), '_', ' ')))) VIRTUAL,
+     stock       INTEGER NOT NULL CHECK (stock >= 0),
+     price_cents INTEGER NOT NULL CHECK (price_cents >= 0)
+   ) STRICT;
+   CREATE INDEX books_topic_key ON books (topic_key);
+   CREATE TABLE purchases (
+     order_id    TEXT    PRIMARY KEY,
+     book_id     INTEGER NOT NULL REFERENCES books (id),
+     outcome     TEXT    NOT NULL CHECK (outcome IN ('purchased', 'out_of_stock')),
+     title       TEXT    NOT NULL,
+     price_cents INTEGER NOT NULL,
+     stock_after INTEGER NOT NULL,
+     created_at  TEXT    NOT NULL
+   ) STRICT;`,
+];
+
+const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
+
+interface SeedBook extends Book {}
+
+function readSeed(path: string): SeedBook[] {
+  const books = JSON.parse(readFileSync(path, 'utf8')) as SeedBook[];
+  if (!Array.isArray(books)) throw new Error(`seed file ${path} must hold a JSON array of books`);
+  return books;
+}
+
+interface PurchaseRow extends Omit<PurchaseRecord, 'item_number'> {
+  book_id: number;
+}
+
+function toRecord({ book_id, ...row }: PurchaseRow): PurchaseRecord {
+  return { ...row, item_number: book_id };
+}
+
+export class SqliteCatalogStore implements CatalogStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+  private readonly purchaseTx;
+  private readonly restockTx;
+
+  constructor(path: string, seedPath?: string) {
+    this.db = openDatabase(path);
+    migrate(this.db, SCHEMA);
+    const db = this.db;
+    this.stmt = {
+      all: db.prepare<[], Book>(`SELECT ${BOOK_COLUMNS} FROM books ORDER BY id`),
+      topics: db.prepare<[], { topic: string }>('SELECT DISTINCT topic FROM books ORDER BY topic_key'),
+      byTopic: db.prepare<[string], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE topic_key = ? ORDER BY id`),
+      byId: db.prepare<[number], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE id = ?`),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM books'),
+      insert: db.prepare<[SeedBook]>(
+        'INSERT INTO books (id, title, topic, stock, price_cents) VALUES (@id, @title, @topic, @stock, @price_cents)',
+      ),
+      update: db.prepare<{ id: number; stock: number | null; price_cents: number | null }, Book>(
+        `UPDATE books SET stock = coalesce(@stock, stock), price_cents = coalesce(@price_cents, price_cents)
+         WHERE id = @id RETURNING ${BOOK_COLUMNS}`,
+      ),
+      restock: db.prepare<[number]>('UPDATE books SET stock = ?'),
+      decrement: db.prepare<[number], { stock: number }>(
+        'UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0 RETURNING stock',
+      ),
+      purchaseById: db.prepare<[string], PurchaseRow>('SELECT * FROM purchases WHERE order_id = ?'),
+      recordPurchase: db.prepare<[PurchaseRow]>(
+        `INSERT INTO purchases (order_id, book_id, outcome, title, price_cents, stock_after, created_at)
+         VALUES (@order_id, @book_id, @outcome, @title, @price_cents, @stock_after, @created_at)`,
+      ),
+      ping: db.prepare('SELECT 1'),
+    };
+
+    // The report read the stock and then wrote a new value in a second request; two buyers could both see 1.
+    // Here the check and the decrement are one statement, and the order id is recorded in the same transaction,
+    // so a retried purchase can never decrement twice.
+    this.purchaseTx = db.transaction((id: number, orderId: string): PurchaseResult => {
+      const prior = this.stmt.purchaseById.get(orderId);
+      if (prior) {
+        return prior.book_id === id ? { kind: 'replayed', purchase: toRecord(prior) } : { kind: 'order_id_reused' };
+      }
+      const book = this.stmt.byId.get(id);
+      if (!book) return { kind: 'book_not_found' };
+      const left = this.stmt.decrement.get(id);
+      const row: PurchaseRow = {
+        order_id: orderId,
+        book_id: id,
+        outcome: left ? 'purchased' : 'out_of_stock',
+        title: book.title,
+        price_cents: book.price_cents,
+        stock_after: left ? left.stock : 0,
+        created_at: new Date().toISOString(),
+      };
+      this.stmt.recordPurchase.run(row);
+      return { kind: 'applied', purchase: toRecord(row) };
+    });
+    this.restockTx = db.transaction((stock: number) => {
+      this.stmt.restock.run(stock);
+      return this.stmt.all.all();
+    });
+
+    if (seedPath && this.stmt.count.get()!.n === 0) {
+      const books = readSeed(seedPath);
+      db.transaction(() => books.forEach((book) => this.stmt.insert.run(book)))();
+    }
+  }
+
+  async listBooks(): Promise<Book[]> {
+    return this.stmt.all.all();
+  }
+
+  async listTopics(): Promise<string[]> {
+    return this.stmt.topics.all().map((row) => row.topic);
+  }
+
+  async findByTopic(topic: string): Promise<TopicResult | null> {
+    const books = this.stmt.byTopic.all(normalizeTopic(topic));
+    if (books.length === 0) return null;
+    return { topic: books[0].topic, items: books.map(({ id, title }) => ({ id, title })) };
+  }
+
+  async getBook(id: number): Promise<Book | null> {
+    return this.stmt.byId.get(id) ?? null;
+  }
+
+  async updateBook(id: number, patch: BookPatch): Promise<Book | null> {
+    return this.stmt.update.get({ id, stock: patch.stock ?? null, price_cents: patch.price_cents ?? null }) ?? null;
+  }
+
+  async restockAll(stock: number): Promise<Book[]> {
+    return this.restockTx.immediate(stock);
+  }
+
+  async purchase(id: number, orderId: string): Promise<PurchaseResult> {
+    return this.purchaseTx.immediate(id, orderId);
+  }
+
+  async getPurchase(orderId: string): Promise<PurchaseRecord | null> {
+    const row = this.stmt.purchaseById.get(orderId);
+    return row ? toRecord(row) : null;
+  }
+
+  async ping(): Promise<void> {
+    this.stmt.ping.get();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,41 @@
+import type { Book, TopicResult } from '../../common/schemas';
+
+export interface BookPatch {
+  stock?: number;
+  price_cents?: number;
+}
+
+export interface PurchaseRecord {
+  order_id: string;
+  item_number: number;
+  title: string;
+  price_cents: number;
+  outcome: 'purchased' | 'out_of_stock';
+  /** Stock left right after this purchase was applied. */
+  stock_after: number;
+  created_at: string;
+}
+
+export type PurchaseResult =
+  | { kind: 'applied' | 'replayed'; purchase: PurchaseRecord }
+  | { kind: 'book_not_found' }
+  | { kind: 'order_id_reused' };
+
+/**
+ * The catalog's storage. Async so a networked backend (PostgreSQL) can implement it; the SQLite one answers
+ * synchronously inside. Every write is one transaction.
+ */
+export interface CatalogStore {
+  listBooks(): Promise<Book[]>;
+  listTopics(): Promise<string[]>;
+  /** Books whose topic matches after normalizeTopic(); null when none does. */
+  findByTopic(topic: string): Promise<TopicResult | null>;
+  getBook(id: number): Promise<Book | null>;
+  updateBook(id: number, patch: BookPatch): Promise<Book | null>;
+  restockAll(stock: number): Promise<Book[]>;
+  /** Decrements stock by one if it is above zero and records the order id, atomically and at most once per id. */
+  purchase(id: number, orderId: string): Promise<PurchaseResult>;
+  getPurchase(orderId: string): Promise<PurchaseRecord | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

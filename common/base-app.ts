@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { errors } from './errors';
+import { makeErrorHandler, type ErrorPageRenderer } from './error-handler';
+import { loggerOptions } from './logger';
+import { Health, Readiness } from './schemas';
+import type { LogLevel } from './config';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export type ReadinessCheck = () => Promise<void>;
+
+export interface BaseAppOptions {
+  service: string;
+  logLevel?: LogLevel;
+  /** Named dependency checks for /readyz; each rejects with a reason when its dependency does not answer. */
+  readiness?: Record<string, ReadinessCheck>;
+  renderErrorPage?: ErrorPageRenderer;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a caller's request id so one buy can be followed across all three logs; anything odd gets a new one. */
+function requestIdFor(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * What every Bazar service has in common: TypeBox schemas validated strictly (unknown fields are rejected, not
+ * stripped; "5" is not 5), request ids, one error handler, an empty-body-tolerant JSON parser, /healthz, /readyz.
+ * It never listens: server.ts does.
+ */
+export function createBaseApp(options: BaseAppOptions): App {
+  const handleError = makeErrorHandler(options.renderErrorPage);
+  const app = Fastify({
+    logger: loggerOptions(options.service, options.logLevel ?? 'info'),
+    genReqId: requestIdFor,
+    // Malformed URLs (`/lookup/%zz`) fail before routing; answer them like every other bad input.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+    bodyLimit: 16 * 1024,
+    requestTimeout: 15_000,
+    connectionTimeout: 30_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // A POST with `Content-Type: application/json` and no body (curl -X POST -H ...) means "no body", not an error.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler(handleError);
+  // "No body" on a write means "no fields", so optional-body routes (restock) work with a bare POST.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT')) request.body = {};
+  });
+  app.setNotFoundHandler(async (request) => {
+    throw errors.routeNotFound(request.method, request.url);
+  });
+
+  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }));
+
+  const checks = Object.entries(options.readiness ?? {});
+  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (request, reply) => {
+    const results = await Promise.all(
+      checks.map(async ([name, check]) => {
+        try {
+          await check();
+          return [name, 'ok'] as const;
+        } catch (err) {
+          return [name, err instanceof Error ? err.message : String(err)] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, result]) => result === 'ok');
+    if (!ready) request.log.warn({ checks: Object.fromEntries(results) }, 'not ready');
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) };
+  });
+
+  return app;
+}

@@ -1,0 +1,106 @@
+/**
+ * Parsing helpers for the per-service config modules. Each service reads `process.env` in exactly one place
+ * (its own config.ts) and hands the environment to these helpers, which fail fast with a message that names the
+ * variable, the bad value and what would be accepted.
+ */
+import { isIP } from 'node:net';
+
+export type Env = Record<string, string | undefined>;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface CommonConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  /** Shared secret between the three services; undefined only when bound to loopback. */
+  token: string | undefined;
+}
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export function readPort(env: Env, name: string, fallback: number): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigError(`${name} must be a TCP port number between 0 and 65535, got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+export function readPositiveInt(env: Env, name: string, fallback: number): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^[1-9]\d{0,8}$/.test(raw)) throw new ConfigError(`${name} must be a positive integer, got '${raw}'`);
+  return Number(raw);
+}
+
+export function readUrl(env: Env, name: string, fallback: string): string {
+  const raw = present(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http:// URL such as http://127.0.0.1:3001, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must use http or https, got '${raw}'`);
+  }
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(`${name} must be an origin without a path (like http://127.0.0.1:3001), got '${raw}'`);
+  }
+  return url.origin;
+}
+
+export function readPath(env: Env, name: string, fallback: string): string {
+  return present(env, name) ?? fallback;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+export function readCommon(env: Env, defaultPort: number): CommonConfig {
+  const host = present(env, 'HOST') ?? '127.0.0.1';
+  if (host !== 'localhost' && isIP(host) === 0) {
+    throw new ConfigError(`HOST must be an IP address to bind (e.g. 127.0.0.1 or 0.0.0.0), got '${host}'`);
+  }
+  const logLevel = (present(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  }
+  const token = present(env, 'BAZAR_TOKEN');
+  if (token !== undefined && !/^[\x21-\x7e]{16,256}$/.test(token)) {
+    throw new ConfigError('BAZAR_TOKEN must be 16 to 256 visible ASCII characters (try: openssl rand -hex 32)');
+  }
+  if (token === undefined && !isLoopback(host)) {
+    throw new ConfigError(
+      `HOST is ${host}, which other machines can reach, so BAZAR_TOKEN must be set ` +
+        '(the same value on all three services; try: openssl rand -hex 32)',
+    );
+  }
+  return { host, port: readPort(env, 'PORT', defaultPort), logLevel: logLevel as LogLevel, token };
+}
+
+/** Runs a config reader and turns a ConfigError into one clear line on stderr and exit code 78 (EX_CONFIG). */
+export function loadOrExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errorBody, errors } from './errors';
+
+/** Renders a browser-facing error page, or returns undefined to answer with JSON. */
+export type ErrorPageRenderer = (request: FastifyRequest, error: AppError) => string | undefined;
+
+/** Maps Fastify's own client errors (bad JSON, unknown media type, schema failures) to our coded errors. */
+function toAppError(error: FastifyError, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation) {
+    const first = error.validation[0];
+    if (error.validationContext === 'params' && first?.instancePath === '/n') {
+      return errors.invalidItemNumber(String((request.params as { n?: unknown }).n ?? ''));
+    }
+    return errors.validationFailed(describeValidation(error));
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errors.validationFailed('the request body is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'payload_too_large', 'the request body is too large');
+    case 'FST_ERR_BAD_URL':
+      return errors.validationFailed('the URL is malformed');
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return new AppError(status, status === 400 ? 'validation_failed' : 'bad_request', error.message);
+  }
+  return errors.internal();
+}
+
+function describeValidation(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return error.message;
+  const where = `${error.validationContext ?? 'request'}${first.instancePath.replace(/\//g, '.')}`;
+  if (first.keyword === 'minProperties') return `${where} must name at least one field`;
+  if (first.keyword === 'additionalProperties') {
+    return `${where} has an unknown field '${String(first.params.additionalProperty)}'`;
+  }
+  return `${where} ${first.message ?? 'is invalid'}`;
+}
+
+export function makeErrorHandler(renderPage?: ErrorPageRenderer) {
+  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const appError = toAppError(error, request);
+    if (appError.statusCode >= 500 && !(error instanceof AppError)) {
+      // Only here do we see the detail; the client gets the generic internal_error.
+      request.log.error({ err: error }, 'unhandled error');
+    } else if (appError.statusCode >= 500) {
+      request.log.warn({ code: appError.code }, appError.message);
+    }
+    reply.code(appError.statusCode).headers(appError.headers);
+    const page = renderPage?.(request, appError);
+    if (page !== undefined) return reply.type('text/html; charset=utf-8').send(page);
+    return reply.type('application/json; charset=utf-8').send(errorBody(appError.code, appError.message));
+  };
+}

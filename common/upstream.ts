@@ -1,0 +1,120 @@
+import { Pool, type Dispatcher } from 'undici';
+import type { FastifyBaseLogger } from 'fastify';
+import { AppError, errors } from './errors';
+import { authHeaders } from './auth';
+
+export interface UpstreamOptions {
+  /** Human name used in errors and logs: "catalog", "order". */
+  name: string;
+  origin: string;
+  token?: string;
+  /** Whole-call deadline: connect, queueing, headers and body. Keeps "dependency down" answers under 2 s. */
+  timeoutMs: number;
+  /** Tests pass an undici MockAgent; production gets one keep-alive Pool per upstream. */
+  dispatcher?: Dispatcher;
+  connections?: number;
+}
+
+export interface CallContext {
+  log: FastifyBaseLogger;
+  requestId: string;
+}
+
+/**
+ * Statuses whose `{error:{code,message}}` body we relay unchanged: the client's mistakes, and a deeper tier's own
+ * "upstream unavailable" (its message says which service and which order).
+ */
+const RELAYED = new Set([400, 404, 409, 422, 503]);
+
+/**
+ * One upstream service reached over HTTP/JSON. 2xx bodies are returned; 4xx client errors are re-thrown as the same
+ * coded error; anything else (refused, timed out, 5xx, a body that is not ours) becomes 503 upstream_unavailable,
+ * with the detail only in the log.
+ */
+export class Upstream {
+  readonly name: string;
+  private readonly origin: string;
+  private readonly auth: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(options: UpstreamOptions) {
+    this.name = options.name;
+    this.origin = options.origin;
+    this.auth = authHeaders(options.token);
+    this.timeoutMs = options.timeoutMs;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher =
+      options.dispatcher ??
+      new Pool(options.origin, {
+        connections: options.connections ?? 64,
+        connect: { timeout: Math.min(options.timeoutMs, 1000) },
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        keepAliveTimeout: 10_000,
+      });
+  }
+
+  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, ctx: CallContext, body?: unknown): Promise<T> {
+    const { statusCode, json } = await this.send(method, path, ctx, body);
+    if (statusCode >= 200 && statusCode < 300) return json as T;
+    const relayed = asErrorBody(json);
+    if (RELAYED.has(statusCode) && relayed) throw new AppError(statusCode, relayed.code, relayed.message);
+    ctx.log.error({ upstream: this.name, path, statusCode, body: json }, 'unexpected upstream answer');
+    throw errors.upstreamUnavailable(this.name);
+  }
+
+  /** Rejects with a short reason unless the upstream answers its /healthz; used by /readyz. */
+  async ping(ctx: CallContext): Promise<void> {
+    const { statusCode } = await this.send('GET', '/healthz', ctx).catch(() => ({ statusCode: 0 }));
+    if (statusCode !== 200) throw new Error(statusCode ? `answered ${statusCode}` : 'unreachable');
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private async send(method: string, path: string, ctx: CallContext, body?: unknown) {
+    const headers: Record<string, string> = { ...this.auth, 'x-request-id': ctx.requestId, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const started = performance.now();
+    try {
+      const res = await this.dispatcher.request({
+        origin: this.origin,
+        path,
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await res.body.text();
+      ctx.log.debug(
+        { upstream: this.name, method, path, statusCode: res.statusCode, ms: Math.round(performance.now() - started) },
+        'upstream call',
+      );
+      return { statusCode: res.statusCode, json: parseJson(text) };
+    } catch (err) {
+      ctx.log.warn(
+        { upstream: this.name, method, path, err, ms: Math.round(performance.now() - started) },
+        'upstream call failed',
+      );
+      throw errors.upstreamUnavailable(this.name);
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+function asErrorBody(json: unknown): { code: string; message: string } | undefined {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return typeof error?.code === 'string' && typeof error.message === 'string'
+    ? { code: error.code, message: error.message }
+    : undefined;
+}

@@ -1,0 +1,59 @@
+import { parse as parseForm } from 'node:querystring';
+import type { Dispatcher } from 'undici';
+import { createBaseApp, type App } from '../common/base-app';
+import type { LogLevel } from '../common/config';
+import { prefersHtml } from '../common/negotiate';
+import { Upstream } from '../common/upstream';
+import { registerHomeRoutes } from './routes/home-routes';
+import { registerStoreRoutes } from './routes/store-routes';
+import { errorPage } from './views/pages';
+
+export interface FrontendAppOptions {
+  catalogUrl: string;
+  orderUrl: string;
+  token?: string;
+  logLevel?: LogLevel;
+  upstreamTimeoutMs?: number;
+  /** Tests may pass undici MockAgents; by default each upstream gets its own keep-alive Pool. */
+  catalogDispatcher?: Dispatcher;
+  orderDispatcher?: Dispatcher;
+}
+
+/** Builds the public frontend; it holds no data, only the token for its calls to catalog and order. */
+export function buildFrontendApp(options: FrontendAppOptions): App {
+  const timeoutMs = options.upstreamTimeoutMs ?? 1500;
+  const catalog = new Upstream({
+    name: 'catalog',
+    origin: options.catalogUrl,
+    token: options.token,
+    timeoutMs,
+    dispatcher: options.catalogDispatcher,
+  });
+  const order = new Upstream({
+    name: 'order',
+    origin: options.orderUrl,
+    token: options.token,
+    timeoutMs,
+    dispatcher: options.orderDispatcher,
+  });
+  const app = createBaseApp({
+    service: 'frontend',
+    logLevel: options.logLevel,
+    readiness: {
+      catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
+      order: () => order.ping({ log: app.log, requestId: 'readyz' }),
+    },
+    renderErrorPage: (request, error) =>
+      prefersHtml(request) ? errorPage(error.statusCode, error.code, error.message) : undefined,
+  });
+  // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, parseForm(body as string)),
+  );
+  registerHomeRoutes(app, catalog);
+  registerStoreRoutes(app, { catalog, order });
+  app.addHook('onClose', async () => {
+    await Promise.all([catalog.close(), order.close()]);
+  });
+  return app;
+}

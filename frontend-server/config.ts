@@ -1,0 +1,20 @@
+import { readCommon, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+
+export interface FrontendConfig extends CommonConfig {
+  catalogUrl: string;
+  orderUrl: string;
+  /** Deadline for one upstream call; above the order server's own (1000 ms) so its 503 reaches us first. */
+  upstreamTimeoutMs: number;
+  graceMs: number;
+}
+
+/** The only place the frontend reads its environment. */
+export function readFrontendConfig(env: Env = process.env): FrontendConfig {
+  return {
+    ...readCommon(env, 3000),
+    catalogUrl: readUrl(env, 'CATALOG_URL', 'http://127.0.0.1:3001'),
+    orderUrl: readUrl(env, 'ORDER_URL', 'http://127.0.0.1:3002'),
+    upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1500),
+    graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
+  };
+}

@@ -1,0 +1,19 @@
+import { Type } from '@sinclair/typebox';
+import type { App } from '../../common/base-app';
+import type { Upstream } from '../../common/upstream';
+import { STYLESHEET, homePage } from '../views/pages';
+
+/** The home page and its stylesheet; served from memory so the store works offline. */
+export function registerHomeRoutes(app: App, catalog: Upstream): void {
+  app.get('/', async (request, reply) => {
+    const { topics } = await catalog.call<{ topics: string[] }>('GET', '/topics', {
+      log: request.log,
+      requestId: request.id,
+    });
+    return reply.type('text/html; charset=utf-8').send(homePage(topics));
+  });
+
+  app.get('/static/style.css', { schema: { response: { 200: Type.String() } } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+}

@@ -1,0 +1,78 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../../common/base-app';
+import { errors } from '../../common/errors';
+import { prefersHtml } from '../../common/negotiate';
+import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
+import type { Upstream } from '../../common/upstream';
+import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages';
+
+export interface StoreUpstreams {
+  catalog: Upstream;
+  order: Upstream;
+}
+
+function ctx(request: FastifyRequest) {
+  return { log: request.log, requestId: request.id };
+}
+
+/** Answers with a page for browsers and with the JSON value for everyone else. */
+function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) {
+  if (!prefersHtml(request)) return value;
+  return reply.type('text/html; charset=utf-8').send(page(value));
+}
+
+/** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
+export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams): void {
+  app.get(
+    '/search/:topic',
+    {
+      schema: {
+        params: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: TopicResult, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const path = `/query_by_topic/${encodeURIComponent(request.params.topic)}`;
+      const result = await catalog.call<TopicResult>('GET', path, ctx(request));
+      return negotiate(request, reply, result, searchPage);
+    },
+  );
+
+  // A search box submits `?topic=`; send it to the report's URL shape.
+  app.get(
+    '/search',
+    { schema: { querystring: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    async (request, reply) => reply.redirect(`/search/${encodeURIComponent(request.query.topic.trim())}`, 303),
+  );
+
+  const lookup = (request: FastifyRequest, id: number) =>
+    catalog.call<Book>('GET', `/query_by_item_number/${id}`, ctx(request));
+
+  app.get(
+    '/lookup/:n',
+    { schema: { params: ItemNumberParams, response: { 200: Book, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody } } },
+    async (request, reply) => negotiate(request, reply, await lookup(request, toItemNumber(request.params)), bookPage),
+  );
+
+  app.post(
+    '/buy/:n',
+    { schema: { params: ItemNumberParams, response: { 201: Order, ...errorResponses, 422: ErrorBody } } },
+    async (request, reply) => {
+      const id = toItemNumber(request.params);
+      const placed = await order.call<Order>('POST', `/buy/${id}`, ctx(request));
+      reply.code(201);
+      if (!prefersHtml(request)) return placed;
+      // The thank-you page shows the stock left; if that lookup fails the order still stands.
+      const book = await lookup(request, id).catch(() => null);
+      return negotiate(request, reply, placed, (done) => orderPage(done, book));
+    },
+  );
+
+  // A GET must never buy: browsers get a page with a Buy button, API clients are told to POST.
+  app.get('/buy/:n', { schema: { params: ItemNumberParams } }, async (request, reply) => {
+    if (!prefersHtml(request)) throw errors.methodNotAllowed('POST');
+    const book = await lookup(request, toItemNumber(request.params));
+    return reply.type('text/html; charset=utf-8').send(confirmBuyPage(book));
+  });
+}

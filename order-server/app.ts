@@ -1,0 +1,69 @@
+import type { Dispatcher } from 'undici';
+import { createBaseApp, type App } from '../common/base-app';
+import type { LogLevel } from '../common/config';
+import { Upstream } from '../common/upstream';
+import { BuyService } from './buy-service';
+import type { OrderLedger } from './ledger/types';
+import { registerOrderRoutes } from './routes/order-routes';
+
+export interface OrderAppOptions {
+  ledger: OrderLedger;
+  catalogUrl: string;
+  token?: string;
+  logLevel?: LogLevel;
+  upstreamTimeoutMs?: number;
+  /** 0 turns periodic reconciliation off (tests drive it by hand through app.buys). */
+  reconcileIntervalMs?: number;
+  catalogDispatcher?: Dispatcher;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    buys: BuyService;
+  }
+}
+
+/** Builds the order service; never listens. Pending orders are reconciled once when ready, then periodically. */
+export function buildOrderApp(options: OrderAppOptions): App {
+  const { ledger, token, reconcileIntervalMs = 5000 } = options;
+  const timeoutMs = options.upstreamTimeoutMs ?? 1000;
+  const catalog = new Upstream({
+    name: 'catalog',
+    origin: options.catalogUrl,
+    token,
+    timeoutMs,
+    dispatcher: options.catalogDispatcher,
+  });
+  const buys = new BuyService(ledger, catalog);
+  const app = createBaseApp({
+    service: 'order',
+    logLevel: options.logLevel,
+    readiness: {
+      database: () => ledger.ping(),
+      catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
+    },
+  });
+  app.decorate('buys', buys);
+  registerOrderRoutes(app, buys, ledger, token);
+
+  if (reconcileIntervalMs > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<unknown> = Promise.resolve();
+    // Orders younger than two deadlines may still be in flight; leave them to their own request.
+    const round = () => (running = buys.reconcile(app.log, 2 * timeoutMs).catch((err) => app.log.error({ err }, 'reconcile failed')));
+    app.addHook('onReady', async () => {
+      void round();
+      timer = setInterval(round, reconcileIntervalMs);
+      timer.unref();
+    });
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      await running;
+    });
+  }
+  app.addHook('onClose', async () => {
+    await catalog.close();
+    await ledger.close();
+  });
+  return app;
+}

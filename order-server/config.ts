@@ -1,0 +1,23 @@
+import { readCommon, readPath, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+
+export interface OrderConfig extends CommonConfig {
+  dbPath: string;
+  catalogUrl: string;
+  /** Deadline for one call to the catalog; shorter than the frontend's so the frontend hears our 503 first. */
+  upstreamTimeoutMs: number;
+  /** How often pending orders (the catalog did not answer) are driven to a final state. */
+  reconcileIntervalMs: number;
+  graceMs: number;
+}
+
+/** The only place the order server reads its environment. */
+export function readOrderConfig(env: Env = process.env): OrderConfig {
+  return {
+    ...readCommon(env, 3002),
+    dbPath: readPath(env, 'DB_PATH', 'data/orders.db'),
+    catalogUrl: readUrl(env, 'CATALOG_URL', 'http://127.0.0.1:3001'),
+    upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1000),
+    reconcileIntervalMs: readPositiveInt(env, 'RECONCILE_INTERVAL_MS', 5000),
+    graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
+  };
+}

@@ -1,0 +1,23 @@
+import type { Order } from '../../common/schemas';
+
+export interface ListOptions {
+  limit: number;
+  status?: Order['status'];
+}
+
+/**
+ * The order server's durable ledger. An order is written as pending before the catalog is asked, so a crash at any
+ * point leaves a record that reconciliation can finish. Async so a PostgreSQL ledger can implement it.
+ */
+export interface OrderLedger {
+  createPending(itemNumber: number): Promise<Order>;
+  /** Moves a pending order to confirmed; an order already final is returned unchanged. */
+  confirm(orderId: string, title: string, priceCents: number): Promise<Order>;
+  reject(orderId: string, reason: string): Promise<Order>;
+  get(orderId: string): Promise<Order | null>;
+  list(options: ListOptions): Promise<Order[]>;
+  /** Pending orders created before `olderThan` (ISO time), oldest first. */
+  listPending(olderThan: string): Promise<Order[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `npm start`: build if the sources changed, then run catalog, order and frontend in the foreground under
+// pm2-runtime (the same ecosystem.config.js a deployment host uses), print the store's URL, and stop all three
+// cleanly on Ctrl-C. Data lives in ./data (or BAZAR_DATA_DIR) and survives restarts.
+const { spawn, spawnSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server'];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIfNeeded() {
+  const marker = path.join(root, 'dist', 'frontend-server', 'server.js');
+  const built = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
+  const changed = Math.max(...SOURCES.map((dir) => newestMtime(path.join(root, dir))), 0);
+  if (built >= changed) return;
+  console.log('bazar: building (tsc)...');
+  const tsc = require.resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+  // tsc leaves untouched outputs alone; touch the marker so the next start skips the build.
+  const now = new Date();
+  fs.utimesSync(marker, now, now);
+}
+
+async function waitForReady(url, child) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      const res = await fetch(`${url}readyz`);
+      await res.arrayBuffer();
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+async function main() {
+  buildIfNeeded();
+  const dataDir = path.resolve(process.env.BAZAR_DATA_DIR || path.join(root, 'data'));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const env = {
+    ...process.env,
+    BAZAR_DATA_DIR: dataDir,
+    // The three children share one secret; a fresh one per run is fine on a single machine.
+    BAZAR_TOKEN: process.env.BAZAR_TOKEN || randomBytes(32).toString('hex'),
+    PM2_HOME: process.env.PM2_HOME || path.join(dataDir, 'pm2'),
+  };
+  const pm2Runtime = path.join(path.dirname(require.resolve('pm2/package.json')), 'bin', 'pm2-runtime');
+  const child = spawn(process.execPath, [pm2Runtime, 'start', path.join(root, 'ecosystem.config.js')], {
+    env,
+    stdio: 'inherit',
+  });
+
+  let stopping = false;
+  const stop = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nbazar: stopping (${signal})...`);
+    child.kill('SIGINT');
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  child.on('exit', (code, signal) => {
+    console.log('bazar: stopped');
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+
+  const host = !env.HOST || env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
+  const url = `http://${host}:${env.FRONTEND_PORT || 3000}/`;
+  if (await waitForReady(url, child)) console.log(`\nbazar: the store is open at ${url}  (data in ${dataDir}; Ctrl-C stops all three)\n`);
+  else if (!stopping) console.log(`bazar: the frontend did not become ready at ${url}readyz within 30 s; see the logs above`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
