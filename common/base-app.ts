@@ -60,6 +60,8 @@ export function createBaseApp(options: BaseAppOptions): App {
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerOpenApi(app, options.service);
 
+  // Bodies are JSON; a text/plain body is a client mistake worth naming (415), not a schema failure.
+  app.removeContentTypeParser('text/plain');
   const parseJson = app.getDefaultJsonParser('error', 'error');
   // A POST with `Content-Type: application/json` and no body (curl -X POST -H ...) means "no body", not an error.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

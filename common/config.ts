@@ -47,14 +47,9 @@ export function readPositiveInt(env: Env, name: string, fallback: number): numbe
 
 export function readUrl(env: Env, name: string, fallback: string): string {
   const raw = present(env, name) ?? fallback;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
     throw new ConfigError(`${name} must be an absolute http:// URL such as http://127.0.0.1:3001, got '${raw}'`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${name} must use http or https, got '${raw}'`);
   }
   if (url.pathname !== '/' || url.search || url.hash) {
     throw new ConfigError(`${name} must be an origin without a path (like http://127.0.0.1:3001), got '${raw}'`);

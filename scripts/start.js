@@ -2,37 +2,14 @@
 // `npm start`: build if the sources changed, then run catalog, order and frontend in the foreground under
 // pm2-runtime (the same ecosystem.config.js a deployment host uses), print the store's URL, and stop all three
 // cleanly on Ctrl-C. Data lives in ./data (or BAZAR_DATA_DIR) and survives restarts.
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { buildIfNeeded } = require('./build-if-needed');
+
 const root = path.resolve(__dirname, '..');
-const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server'];
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-function buildIfNeeded() {
-  const marker = path.join(root, 'dist', 'frontend-server', 'server.js');
-  const built = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
-  const changed = Math.max(...SOURCES.map((dir) => newestMtime(path.join(root, dir))), 0);
-  if (built >= changed) return;
-  console.log('bazar: building (tsc)...');
-  const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-  // tsc leaves untouched outputs alone; touch the marker so the next start skips the build.
-  const now = new Date();
-  fs.utimesSync(marker, now, now);
-}
 
 async function waitForReady(url, child) {
   const deadline = Date.now() + 30_000;

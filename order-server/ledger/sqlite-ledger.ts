@@ -21,6 +21,13 @@ const SCHEMA = [
 
 const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, created_at';
 
+/** `reason` explains a rejection; confirmed and pending orders leave it out rather than carry a null. */
+function toOrder(row: Order): Order {
+  if (row.reason !== null) return row;
+  const { reason: _none, ...order } = row;
+  return order;
+}
+
 export class SqliteOrderLedger implements OrderLedger {
   private readonly db: Database.Database;
   private readonly stmt;
@@ -56,7 +63,7 @@ export class SqliteOrderLedger implements OrderLedger {
 
   async createPending(itemNumber: number): Promise<Order> {
     const now = new Date().toISOString();
-    return this.stmt.insert.get(randomUUID(), itemNumber, now, now)!;
+    return toOrder(this.stmt.insert.get(randomUUID(), itemNumber, now, now)!);
   }
 
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
@@ -70,15 +77,16 @@ export class SqliteOrderLedger implements OrderLedger {
   }
 
   async get(orderId: string): Promise<Order | null> {
-    return this.stmt.get.get(orderId) ?? null;
+    const row = this.stmt.get.get(orderId);
+    return row ? toOrder(row) : null;
   }
 
   async list({ limit, status }: ListOptions): Promise<Order[]> {
-    return status ? this.stmt.listByStatus.all(status, limit) : this.stmt.list.all(limit);
+    return (status ? this.stmt.listByStatus.all(status, limit) : this.stmt.list.all(limit)).map(toOrder);
   }
 
   async listPending(olderThan: string): Promise<Order[]> {
-    return this.stmt.pending.all(olderThan);
+    return this.stmt.pending.all(olderThan).map(toOrder);
   }
 
   async ping(): Promise<void> {
@@ -90,8 +98,8 @@ export class SqliteOrderLedger implements OrderLedger {
   }
 
   private mustGet(orderId: string): Order {
-    const order = this.stmt.get.get(orderId);
-    if (!order) throw new Error(`order ${orderId} vanished from the ledger`);
-    return order;
+    const row = this.stmt.get.get(orderId);
+    if (!row) throw new Error(`order ${orderId} vanished from the ledger`);
+    return toOrder(row);
   }
 }

@@ -74,6 +74,7 @@ describe('e2e: the store through the frontend', function () {
     expect(res.status).to.equal(201);
     expect(res.json).to.include({ item_number: 2, title: 'RPCs for Dummies', price_cents: 5000, status: 'confirmed' });
     expect(res.json.order_id).to.match(/^[0-9a-f-]{36}$/);
+    expect(Object.keys(res.json).sort()).to.deep.equal(['created_at', 'item_number', 'order_id', 'price_cents', 'status', 'title']);
     expect(res.headers.get('x-request-id')).to.be.a('string');
     const after = await call('GET', `${target.frontend}/lookup/2`);
     expect(after.json.stock).to.equal(4);

@@ -1,0 +1,33 @@
+// Builds dist/ with tsc when any TypeScript source is newer than the last build; a no-op otherwise.
+// Used by `npm start` and the per-service `npm run start:*` scripts, so a fresh clone runs without a manual build.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server'];
+const MARKER = path.join(root, 'dist', '.built');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIfNeeded() {
+  const built = fs.existsSync(MARKER) ? fs.statSync(MARKER).mtimeMs : 0;
+  const changed = Math.max(...SOURCES.map((dir) => newestMtime(path.join(root, dir))));
+  if (built >= changed) return;
+  process.stderr.write('bazar: building (tsc)...\n');
+  const tsc = require.resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+  fs.writeFileSync(MARKER, new Date().toISOString());
+}
+
+module.exports = { buildIfNeeded };
+if (require.main === module) buildIfNeeded();

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { ConfigError } from '../../common/config';
+import { readCatalogConfig } from '../../catalog-server/config';
+import { readFrontendConfig } from '../../frontend-server/config';
+import { readOrderConfig } from '../../order-server/config';
+
+describe('config: environment only, checked at start-up', () => {
+  it('when nothing is set, then each service gets loopback, its own port and local data paths', () => {
+    expect(readCatalogConfig({})).to.include({ host: '127.0.0.1', port: 3001, dbPath: 'data/catalog.db', logLevel: 'info', token: undefined });
+    expect(readOrderConfig({})).to.include({ port: 3002, dbPath: 'data/orders.db', catalogUrl: 'http://127.0.0.1:3001' });
+    expect(readFrontendConfig({})).to.include({ port: 3000, catalogUrl: 'http://127.0.0.1:3001', orderUrl: 'http://127.0.0.1:3002' });
+  });
+
+  it('when values are given, then they are used as given (URLs reduced to their origin)', () => {
+    const config = readFrontendConfig({
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      LOG_LEVEL: 'WARN',
+      BAZAR_TOKEN: 'a-long-enough-token-123',
+      CATALOG_URL: 'http://192.168.121.134:3001/',
+      ORDER_URL: 'http://192.168.121.135:3002',
+    });
+    expect(config).to.include({ host: '0.0.0.0', port: 8080, logLevel: 'warn', catalogUrl: 'http://192.168.121.134:3001' });
+  });
+
+  const refused: Array<[string, Record<string, string>, RegExp]> = [
+    ['a reachable HOST without a token', { HOST: '192.168.121.134' }, /BAZAR_TOKEN must be set/],
+    ['a host name instead of an address', { HOST: 'catalog.local' }, /HOST must be an IP address/],
+    ['a port out of range', { PORT: '70000' }, /PORT must be a TCP port number/],
+    ['a token with spaces', { BAZAR_TOKEN: 'has spaces in it, long enough' }, /BAZAR_TOKEN must be 16 to 256 visible/],
+    ['an URL with a path', { CATALOG_URL: 'http://127.0.0.1:3001/api' }, /CATALOG_URL must be an origin without a path/],
+    ['a non-http URL', { CATALOG_URL: 'ftp://127.0.0.1' }, /CATALOG_URL must be an absolute http/],
+    ['a zero timeout', { UPSTREAM_TIMEOUT_MS: '0' }, /UPSTREAM_TIMEOUT_MS must be a positive integer/],
+  ];
+  for (const [what, env, message] of refused) {
+    it(`when given ${what}, then a ConfigError names the variable`, () => {
+      expect(() => readOrderConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+
+  it('when HOST is loopback, then no token is needed; when reachable, a token makes it valid', () => {
+    expect(readCatalogConfig({ HOST: '127.0.0.5' }).token).to.equal(undefined);
+    expect(readCatalogConfig({ HOST: '0.0.0.0', BAZAR_TOKEN: 'x'.repeat(32) }).token).to.equal('x'.repeat(32));
+  });
+});

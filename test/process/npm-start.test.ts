@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { projectRoot } from '../../common/paths';
+import { freePorts } from '../helpers/ports';
+import { tempDir } from '../helpers/stack';
+
+const ROOT = projectRoot(__dirname);
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `npm start`'s script (scripts/start.js) on free ports and waits for it to print the store's URL. */
+function npmStart(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not print its URL:\n${output.join('\n')}`)), 40_000);
+    const onLine = (line: string) => {
+      output.push(line);
+      const match = /the store is open at (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], output, exited });
+      }
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with ${code}:\n${output.join('\n')}`));
+    });
+  });
+}
+
+async function refused(url: string): Promise<boolean> {
+  try {
+    await fetch(url);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe('npm start: all three services under pm2-runtime', function () {
+  this.timeout(90_000);
+
+  it('when started, then the store works; Ctrl-C stops all three; started again, the data is still there', async () => {
+    const tmp = tempDir('bazar-start-');
+    const [frontend, catalog, order] = await freePorts(3);
+    const env = {
+      BAZAR_DATA_DIR: tmp.dir,
+      FRONTEND_PORT: String(frontend),
+      CATALOG_PORT: String(catalog),
+      ORDER_PORT: String(order),
+    };
+    let run: Started | undefined;
+    try {
+      run = await npmStart(env);
+      expect(run.url).to.equal(`http://127.0.0.1:${frontend}/`);
+      const buy = await fetch(`${run.url}buy/2`, { method: 'POST' });
+      expect(buy.status).to.equal(201);
+      // A token was generated for the children: the catalog refuses writes without it.
+      const write = await fetch(`http://127.0.0.1:${catalog}/restock`, { method: 'POST' });
+      expect(write.status).to.equal(401);
+
+      run.child.kill('SIGINT');
+      expect(await run.exited).to.equal(0);
+      for (const port of [frontend, catalog, order]) expect(await refused(`http://127.0.0.1:${port}/healthz`)).to.equal(true);
+      expect(existsSync(join(tmp.dir, 'catalog.db'))).to.equal(true);
+      expect(existsSync(join(tmp.dir, 'orders.db'))).to.equal(true);
+
+      run = await npmStart(env);
+      const book = (await (await fetch(`${run.url}lookup/2`)).json()) as { stock: number };
+      expect(book.stock).to.equal(4);
+      run.child.kill('SIGINT');
+      expect(await run.exited).to.equal(0);
+    } finally {
+      if (run && run.child.exitCode === null) run.child.kill('SIGKILL');
+      tmp.remove();
+    }
+  });
+});
