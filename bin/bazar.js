@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `bazar` command (package.json "bin"). It runs the compiled CLI in dist/, which `npm ci` / `npm install`
-// build through the "prepare" script. In a checkout that was not built (installed with --ignore-scripts, or dist/
-// removed) it falls back to the TypeScript sources through ts-node when that dev dependency is there.
+// The `bazar` command (package.json "bin"; `npx bazar ...` in a clone runs this file). The CLI is TypeScript
+// compiled to dist/: `npm ci` builds it through the "prepare" script, and this shim rebuilds it first whenever a
+// source is newer than the last build (scripts/build-if-needed.js), so a fresh or edited checkout never runs
+// stale code. Without the TypeScript compiler (a production install) it runs whatever dist/ holds.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -9,16 +10,16 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const compiled = path.join(root, 'dist', 'cli', 'main.js');
 
-if (fs.existsSync(compiled)) {
-  require(compiled).run();
-} else {
-  let tsNode;
-  try {
-    tsNode = require('ts-node');
-  } catch {
-    process.stderr.write(`bazar: not built yet; run 'npm run build' in ${root}\n`);
-    process.exit(3);
-  }
-  tsNode.register({ transpileOnly: true, project: path.join(root, 'tsconfig.json') });
-  require(path.join(root, 'cli', 'main.ts')).run();
+let buildIfNeeded;
+try {
+  require.resolve('typescript/bin/tsc');
+  ({ buildIfNeeded } = require('../scripts/build-if-needed.js'));
+} catch {
+  buildIfNeeded = () => undefined;
 }
+buildIfNeeded();
+if (!fs.existsSync(compiled)) {
+  process.stderr.write(`bazar: the CLI is not built; run 'npm ci' (or 'npm run build') in ${root}\n`);
+  process.exit(3);
+}
+require(compiled).run();

@@ -1,12 +1,15 @@
 /**
  * The `bazar` command run as a child process (bin/bazar.js, as `npx bazar` runs it) against the three real services
- * listening on loopback. Runs the compiled CLI from dist/ (`npm run build` first, as `npm test` does).
+ * listening on loopback. The shim builds dist/ when a source is newer than the last build; `before` does that once
+ * so no single test pays for it.
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { buildIfNeeded } = require('../../scripts/build-if-needed.js') as { buildIfNeeded: () => void };
 import { projectRoot } from '../../common/paths';
 import { TEST_TOKEN, startStack, type Stack } from '../helpers/stack';
 
@@ -50,6 +53,11 @@ describe('cli: bazar against the real services', function () {
     expect(run.stderr).to.match(/^bazar: [^\n]+\n$/);
     for (const part of parts) expect(run.stderr).to.include(part);
   };
+
+  before(function () {
+    this.timeout(180_000);
+    buildIfNeeded();
+  });
 
   beforeEach(async () => {
     stack = await startStack();
