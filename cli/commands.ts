@@ -66,11 +66,11 @@ export async function buy(t: Targets, n: number, style: Style): Promise<Output> 
 export async function orders(t: Targets, limit: number | undefined, style: Style): Promise<Output> {
   const query = limit === undefined ? '' : `?limit=${limit}`;
   const result = await callJson<{ orders: Order[] }>(t.order, 'GET', `/orders${query}`);
-  const paint = (status: string) => (status === 'confirmed' ? style.green : status === 'rejected' ? style.red : style.yellow)(status);
+  const paint = (status: string) => (status === 'confirmed' ? style.green : status.startsWith('rejected') ? style.red : style.yellow)(status);
   const text = result.orders.length
     ? table(
         [{ header: 'ORDER' }, { header: 'ITEM', align: 'right' }, { header: 'TITLE' }, { header: 'PRICE', align: 'right' }, { header: 'STATUS' }, { header: 'CREATED' }],
-        result.orders.map((o) => [o.order_id, String(o.item_number), o.title ?? '-', formatCents(o.price_cents), paint(o.status), o.created_at]),
+        result.orders.map((o) => [o.order_id, String(o.item_number), o.title ?? '-', formatCents(o.price_cents), paint(o.reason ? `${o.status} (${o.reason})` : o.status), o.created_at]),
         style,
       )
     : 'No orders yet.\n';
