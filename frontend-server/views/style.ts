@@ -6,16 +6,16 @@
 export const STYLESHEET = `
 :root{--bg:#faf7f2;--fg:#1f1b16;--muted:#5e564c;--card:#fff;--line:#e4ddd2;--brand:#7a2e1a;--brand-fg:#fff;
 --link:#0b57a4;--ok-bg:#e2f3e4;--ok-fg:#135c24;--low-bg:#fff1d6;--low-fg:#7a4a00;--no-bg:#fbe3e1;--no-fg:#8f1d14;
---focus:#e39b00;color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+--head-bg:#7a2e1a;--head-fg:#fff;--focus:#e39b00;color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
 line-height:1.5;color:var(--fg);background:var(--bg)}
 @media (prefers-color-scheme:dark){:root{--bg:#1b1916;--fg:#f1ece4;--muted:#b9afa2;--card:#25221e;--line:#3a352f;
 --brand:#e0805f;--brand-fg:#1b1916;--link:#8cc1ff;--ok-bg:#17361d;--ok-fg:#a6e3b0;--low-bg:#3b2c0c;--low-fg:#f5cd7a;
---no-bg:#441914;--no-fg:#ffb4a9}}
+--no-bg:#441914;--no-fg:#ffb4a9;--head-bg:#3d1c12;--head-fg:#f6e6df}}
 *{box-sizing:border-box}
 body{margin:0;min-height:100vh;display:flex;flex-direction:column}
 .wrap{width:100%;max-width:62rem;margin:0 auto;padding:0 1rem}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:var(--card);padding:.5rem;z-index:1}
-.site-header{background:var(--brand);color:var(--brand-fg)}
+.site-header{background:var(--head-bg);color:var(--head-fg)}
 .site-header .wrap{display:flex;flex-wrap:wrap;align-items:baseline;gap:.25rem 1rem;padding-top:.75rem;padding-bottom:.75rem}
 .brand{font:700 1.6rem/1.1 Georgia,"Times New Roman",serif;color:inherit;text-decoration:none}
 .tagline{opacity:.9;font-size:.95rem}

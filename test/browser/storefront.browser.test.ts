@@ -240,4 +240,13 @@ describe('browser: the storefront in headless Chromium', function () {
     );
     expect(unlabelled).to.equal(0);
   });
+
+  it('when the system prefers dark mode, then the pages switch to the dark palette', async () => {
+    const dark = await browser.newContext({ baseURL: stack.urls.frontend, colorScheme: 'dark' });
+    const page = await dark.newPage();
+    await page.goto('/lookup/1');
+    const background = await page.evaluate<string>('getComputedStyle(document.documentElement).backgroundColor');
+    expect(background).to.equal('rgb(27, 25, 22)');
+    await shoot(page, '14-book-dark');
+  });
 });
