@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from './errors';
 import { makeErrorHandler, type ErrorPageRenderer } from './error-handler';
 import { loggerOptions } from './logger';
+import { registerOpenApi } from './openapi';
 import { Health, Readiness } from './schemas';
 import type { LogLevel } from './config';
 
@@ -57,6 +58,7 @@ export function createBaseApp(options: BaseAppOptions): App {
     connectionTimeout: 30_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  registerOpenApi(app, options.service);
 
   // Bodies are JSON; a text/plain body is a client mistake worth naming (415), not a schema failure.
   app.removeContentTypeParser('text/plain');

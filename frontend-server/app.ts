@@ -44,7 +44,9 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
       order: () => order.ping({ log: app.log, requestId: 'readyz' }),
     },
     renderErrorPage: (request, error) =>
-      prefersHtml(request) ? errorPage(error.statusCode, error.code, error.message) : undefined,
+      prefersHtml(request)
+        ? errorPage(error.statusCode, error.code, error.message, { method: request.method, url: request.url })
+        : undefined,
   });
   // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>

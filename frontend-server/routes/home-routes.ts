@@ -1,16 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
+import type { Book } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';
 import { STYLESHEET, homePage } from '../views/pages';
 
 /** The home page and its stylesheet; served from memory so the store works offline. */
 export function registerHomeRoutes(app: App, catalog: Upstream): void {
   app.get('/', async (request, reply) => {
-    const { topics } = await catalog.call<{ topics: string[] }>('GET', '/topics', {
-      log: request.log,
-      requestId: request.id,
-    });
-    return reply.type('text/html; charset=utf-8').send(homePage(topics));
+    const ctx = { log: request.log, requestId: request.id };
+    const [{ topics }, { books }] = await Promise.all([
+      catalog.call<{ topics: string[] }>('GET', '/topics', ctx),
+      catalog.call<{ books: Book[] }>('GET', '/books', ctx),
+    ]);
+    return reply.type('text/html; charset=utf-8').send(homePage(topics, books));
   });
 
   app.get('/static/style.css', { schema: { response: { 200: Type.String() } } }, async (_request, reply) =>

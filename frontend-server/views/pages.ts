@@ -1,135 +1,114 @@
 import type { Book, Order, TopicResult } from '../../common/schemas';
 import { formatPrice, html, type SafeHtml } from './html';
+import { layout, searchForm, stockBadge, topicSlug } from './layout';
 
-/** URL path segment for a topic: the report's users type "distributed-systems", so we link that way too. */
-export function topicSlug(topic: string): string {
-  return encodeURIComponent(topic.replace(/ /g, '-'));
+export { layout, topicSlug } from './layout';
+export { errorPage } from './error-page';
+export { STYLESHEET } from './style';
+
+function bookCard(book: Book): SafeHtml {
+  return html`<li class="card">
+<h3><a href="/lookup/${book.id}">${book.title}</a></h3>
+<p class="meta">${book.topic}</p>
+<div class="foot"><span class="price">${formatPrice(book.price_cents)}</span> ${stockBadge(book.stock)}</div>
+</li>`;
 }
 
-export function layout(title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Bazar</title>
-<link rel="stylesheet" href="/static/style.css">
-</head>
-<body>
-<header><a class="brand" href="/">Bazar</a> <span class="tagline">the world's smallest book store</span></header>
-<main>
-${body}
-</main>
-</body>
-</html>
-`.value;
+function topicChips(topics: string[]): SafeHtml {
+  return html`<ul class="chips">${topics.map((t) => html`<li><a href="/search/${topicSlug(t)}">${t}</a></li>`)}</ul>`;
 }
 
-function searchForm(value = ''): SafeHtml {
-  return html`<form class="search" action="/search" method="get" role="search">
-<label for="topic">Search by topic</label>
-<input id="topic" name="topic" type="search" required maxlength="200" value="${value}" placeholder="distributed systems">
-<button type="submit">Search</button>
-</form>`;
-}
-
-function stockBadge(stock: number): SafeHtml {
-  return stock > 0 ? html`<span class="badge in-stock">${stock} in stock</span>` : html`<span class="badge sold-out">Sold out</span>`;
-}
-
-export function homePage(topics: string[]): string {
+export function homePage(topics: string[], books: Book[]): string {
   return layout(
     'Home',
     html`<h1>Books for distributed minds</h1>
+<p class="lead">A tiny shop with a few good books. Pick a topic, look a book up, buy it in one click.</p>
 ${searchForm()}
-<h2>Topics</h2>
-<ul class="topics">${topics.map((t) => html`<li><a href="/search/${topicSlug(t)}">${t}</a></li>`)}</ul>`,
+<section aria-labelledby="topics-heading">
+<h2 id="topics-heading">Browse by topic</h2>
+${topicChips(topics)}
+</section>
+<section aria-labelledby="books-heading">
+<h2 id="books-heading">All books</h2>
+${books.length ? html`<ul class="grid">${books.map(bookCard)}</ul>` : html`<p class="note">The shelves are empty.</p>`}
+</section>`,
   );
 }
 
 export function searchPage(result: TopicResult): string {
+  const count = result.items.length;
   return layout(
     result.topic,
-    html`<h1>Books on ${result.topic}</h1>
-${searchForm(result.topic)}
-<ul class="books">${result.items.map((b) => html`<li><a href="/lookup/${b.id}">${b.title}</a></li>`)}</ul>`,
+    html`<p class="note"><a href="/">Home</a> › Topic</p>
+<h1>Books on <span class="topic-name">${result.topic}</span></h1>
+<p class="lead">${count} ${count === 1 ? 'book' : 'books'} on this topic. Open one to see its price and stock.</p>
+<ul class="grid">${result.items.map(
+      (b) => html`<li class="card"><h3><a href="/lookup/${b.id}">${b.title}</a></h3>
+<p class="meta">Item ${b.id}</p></li>`,
+    )}</ul>
+${searchForm(result.topic)}`,
   );
 }
 
 function buyForm(book: Book): SafeHtml {
   return book.stock > 0
     ? html`<form action="/buy/${book.id}" method="post"><button type="submit">Buy for ${formatPrice(book.price_cents)}</button></form>`
-    : html`<p><button type="button" disabled>Sold out</button></p>`;
+    : html`<p><button type="button" disabled aria-describedby="sold-out-note">Sold out</button></p>
+<p id="sold-out-note" class="note">Every copy has been sold. New stock arrives with the next restock; until then,
+<a href="/search/${topicSlug(book.topic)}">other books on ${book.topic}</a> may interest you.</p>`;
+}
+
+function bookFacts(book: Book): SafeHtml {
+  return html`<dl class="facts">
+<dt>Topic</dt><dd><a href="/search/${topicSlug(book.topic)}">${book.topic}</a></dd>
+<dt>Price</dt><dd class="price">${formatPrice(book.price_cents)}</dd>
+<dt>Stock</dt><dd>${stockBadge(book.stock)}</dd>
+<dt>Item</dt><dd>${book.id}</dd>
+</dl>`;
 }
 
 export function bookPage(book: Book): string {
   return layout(
     book.title,
-    html`<article class="book">
+    html`<p class="note"><a href="/">Home</a> › <a href="/search/${topicSlug(book.topic)}">${book.topic}</a></p>
+<article class="panel book">
 <h1>${book.title}</h1>
-<dl>
-<dt>Topic</dt><dd><a href="/search/${topicSlug(book.topic)}">${book.topic}</a></dd>
-<dt>Price</dt><dd>${formatPrice(book.price_cents)}</dd>
-<dt>Stock</dt><dd>${stockBadge(book.stock)}</dd>
-</dl>
+${bookFacts(book)}
 ${buyForm(book)}
 </article>`,
   );
 }
 
-/** GET /buy/<n> in a browser: a GET must never buy, so it asks first. */
+/** GET /buy/<n> in a browser: a GET must never buy, so it shows the book and asks for the POST. */
 export function confirmBuyPage(book: Book): string {
   return layout(
     `Buy ${book.title}`,
-    html`<h1>Buy “${book.title}”?</h1>
-<p>Price: ${formatPrice(book.price_cents)} · ${stockBadge(book.stock)}</p>
+    html`<section class="panel">
+<h1>Buy “${book.title}”?</h1>
+${bookFacts(book)}
 ${buyForm(book)}
-<p><a href="/lookup/${book.id}">Back to the book</a></p>`,
+<div class="ways"><a href="/lookup/${book.id}">Back to the book</a></div>
+</section>`,
   );
 }
 
+/** The answer to a browser's POST /buy/<n>: what was bought, for how much, and what is left. */
 export function orderPage(order: Order, book: Book | null): string {
   return layout(
     'Thank you',
-    html`<h1>Thank you for your order</h1>
-<dl>
-<dt>Order</dt><dd><code>${order.order_id}</code></dd>
+    html`<section class="panel">
+<h1>Thank you for your order</h1>
+<p class="notice ok" role="status">Your copy of “${order.title}” is bought and on its way.</p>
+<dl class="facts">
+<dt>Order</dt><dd><code class="order-id">${order.order_id}</code></dd>
 <dt>Book</dt><dd><a href="/lookup/${order.item_number}">${order.title}</a></dd>
-<dt>Price</dt><dd>${order.price_cents === null ? '' : formatPrice(order.price_cents)}</dd>
-${book ? html`<dt>Left in stock</dt><dd>${stockBadge(book.stock)}</dd>` : ''}
+<dt>Price</dt><dd class="price">${order.price_cents === null ? '' : formatPrice(order.price_cents)}</dd>
+${book ? html`<dt>Left in stock</dt><dd class="stock-left">${stockBadge(book.stock)}</dd>` : ''}
 </dl>
-<p><a href="/">Back to the store</a></p>`,
+<div class="ways">
+${book ? html`<a class="button secondary" href="/search/${topicSlug(book.topic)}">More on ${book.topic}</a>` : ''}
+<a href="/">Back to the store</a>
+</div>
+</section>`,
   );
 }
-
-const TITLES: Record<string, string> = {
-  out_of_stock: 'Sold out',
-  book_not_found: 'No such book',
-  topic_not_found: 'No such topic',
-  invalid_item_number: 'Not a book number',
-  upstream_unavailable: 'Please try again shortly',
-};
-
-export function errorPage(status: number, code: string, message: string): string {
-  return layout(
-    TITLES[code] ?? 'Something went wrong',
-    html`<h1>${TITLES[code] ?? 'Something went wrong'}</h1>
-<p class="error" role="alert">${message}</p>
-<p class="status">Error ${status} · <code>${code}</code></p>
-${searchForm()}
-<p><a href="/">Back to the store</a></p>`,
-  );
-}
-
-export const STYLESHEET = `:root{font-family:system-ui,sans-serif;line-height:1.5;color:#1d1d1f;background:#fafaf7}
-body{margin:0 auto;max-width:44rem;padding:1rem}
-header{display:flex;gap:.75rem;align-items:baseline;border-bottom:1px solid #ddd;margin-bottom:1rem}
-.brand{font-weight:700;font-size:1.4rem;color:#7a3e00;text-decoration:none}.tagline{color:#666}
-a{color:#0b57d0}a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid #f5a300;outline-offset:2px}
-.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}.search input{flex:1;min-width:12rem;padding:.4rem}
-button{padding:.45rem .9rem;border-radius:.3rem;border:1px solid #7a3e00;background:#7a3e00;color:#fff;font-size:1rem}
-button[disabled]{background:#aaa;border-color:#aaa}
-.badge{padding:.1rem .5rem;border-radius:1rem;font-size:.9rem}.in-stock{background:#e3f4e1}.sold-out{background:#fbe0e0}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
-.error{color:#8a1010}
-`;

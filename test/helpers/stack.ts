@@ -18,8 +18,8 @@ export function tempDir(prefix = 'bazar-test-'): { dir: string; remove: () => vo
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function newCatalogStore(dir: string): SqliteCatalogStore {
-  return new SqliteCatalogStore(join(dir, 'catalog.db'), DEFAULT_SEED_PATH);
+export function newCatalogStore(dir: string, seedPath = DEFAULT_SEED_PATH): SqliteCatalogStore {
+  return new SqliteCatalogStore(join(dir, 'catalog.db'), seedPath);
 }
 
 export interface Stack {
@@ -36,10 +36,12 @@ export interface Stack {
  * The three real apps in this process, each listening on its own free loopback port with fresh databases, wired
  * together over real HTTP. Component tests drive `frontend.inject()` (or any tier) and inspect store/ledger.
  */
-export async function startStack(options: { token?: string; upstreamTimeoutMs?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: { token?: string; upstreamTimeoutMs?: number; seedPath?: string } = {},
+): Promise<Stack> {
   const token = 'token' in options ? options.token : TEST_TOKEN;
   const tmp = tempDir();
-  const store = newCatalogStore(tmp.dir);
+  const store = newCatalogStore(tmp.dir, options.seedPath);
   const ledger = new SqliteOrderLedger(join(tmp.dir, 'orders.db'));
   const catalog = buildCatalogApp({ store, token, logLevel: 'silent' });
   const catalogUrl = await catalog.listen({ host: '127.0.0.1', port: 0 });
