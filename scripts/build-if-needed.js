@@ -18,11 +18,11 @@ function newestMtime(dir) {
   return newest;
 }
 
-function buildIfNeeded() {
+function buildIfNeeded({ force = false } = {}) {
   const built = fs.existsSync(MARKER) ? fs.statSync(MARKER).mtimeMs : 0;
   const changed = Math.max(...SOURCES.map((dir) => newestMtime(path.join(root, dir))));
-  if (built >= changed) return;
-  process.stderr.write('bazar: building (tsc)...\n');
+  if (!force && built >= changed) return;
+  if (!force) process.stderr.write('bazar: building (tsc)...\n');
   const tsc = require.resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
@@ -30,4 +30,5 @@ function buildIfNeeded() {
 }
 
 module.exports = { buildIfNeeded };
-if (require.main === module) buildIfNeeded();
+// `npm run build` passes --force: always compile, and record the build so the next start skips it.
+if (require.main === module) buildIfNeeded({ force: process.argv.includes('--force') });
