@@ -68,6 +68,10 @@ done
 APP_DIR="${APP_DIR%/}"
 DATA_DIR="${DATA_DIR%/}"
 case "$SRC/" in "$APP_DIR"/*) die "BAZAR_APP_DIR ($APP_DIR) must not contain the source tree ($SRC): it is replaced" ;; esac
+# It is about to be deleted: only an earlier Bazar install (or nothing) may be there.
+if [ -n "$(ls -A "$APP_DIR" 2>/dev/null)" ] && ! grep -qs '"name": "bazar"' "$APP_DIR/package.json"; then
+  die "BAZAR_APP_DIR ($APP_DIR) holds something other than Bazar; refusing to replace it"
+fi
 case "$DATA_DIR/" in "$APP_DIR"/*) die "BAZAR_DATA_DIR ($DATA_DIR) must live outside BAZAR_APP_DIR ($APP_DIR)" ;; esac
 case "$BOOT" in
   none) ;;
