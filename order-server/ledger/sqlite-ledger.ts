@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { migrate, openDatabase } from '../../common/sqlite';
 import type { Order } from '../../common/schemas';
-import type { ListOptions, OrderLedger } from './types';
+import type { CreateResult, ListOptions, OrderLedger } from './types';
 
 const SCHEMA = [
   `CREATE TABLE orders (
@@ -17,6 +17,10 @@ const SCHEMA = [
    ) STRICT;
    CREATE INDEX orders_created ON orders (created_at);
    CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';`,
+  // Step 2: the client's Idempotency-Key. Unique, so two racing requests with one key can never make two orders;
+  // kept as long as the order itself (far beyond the 24 h a client may retry for).
+  `ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
+   CREATE UNIQUE INDEX orders_idempotency_key ON orders (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
 ];
 
 const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, created_at';
@@ -30,10 +34,11 @@ export class SqliteOrderLedger implements OrderLedger {
     migrate(this.db, SCHEMA);
     const db = this.db;
     this.stmt = {
-      insert: db.prepare<[string, number, string, string], Order>(
-        `INSERT INTO orders (order_id, item_number, status, created_at, updated_at)
-         VALUES (?, ?, 'pending', ?, ?) RETURNING ${COLUMNS}`,
+      insert: db.prepare<[string, number, string | null, string, string], Order>(
+        `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at)
+         VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
       ),
+      byKey: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE idempotency_key = ?`),
       // `AND status = 'pending'` makes settling idempotent: a late or repeated answer never flips a final order.
       confirm: db.prepare<[string, number, string, string]>(
         `UPDATE orders SET status = 'confirmed', title = ?, price_cents = ?, updated_at = ?
@@ -54,9 +59,16 @@ export class SqliteOrderLedger implements OrderLedger {
     };
   }
 
-  async createPending(itemNumber: number): Promise<Order> {
+  async createPending(itemNumber: number, idempotencyKey?: string): Promise<CreateResult> {
     const now = new Date().toISOString();
-    return this.stmt.insert.get(randomUUID(), itemNumber, now, now)!;
+    const created = this.stmt.insert.get(randomUUID(), itemNumber, idempotencyKey ?? null, now, now);
+    if (created) return { order: created, created: true };
+    // Only the key can conflict (order ids are fresh UUIDs): hand back the order that key already made.
+    return { order: this.stmt.byKey.get(idempotencyKey!)!, created: false };
+  }
+
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
+    return this.stmt.byKey.get(idempotencyKey) ?? null;
   }
 
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
