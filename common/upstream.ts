@@ -87,11 +87,11 @@ export class Upstream {
   ): Promise<T> {
     const attempts = 1 + ((options.idempotent ?? method === 'GET') ? this.retries : 0);
     const deadline = performance.now() + this.timeoutMs;
-    let answer: { statusCode: number; json: unknown } | undefined;
+    let answer: { statusCode: number; json: unknown; retryAfter?: string } | undefined;
     for (let attempt = 1; ; attempt++) {
       const left = deadline - performance.now();
       try {
-        answer = await this.send(method, path, ctx, body, options.headers, Math.max(1, left));
+        answer = await this.send(method, path, ctx, body, options.headers, Math.max(1, Math.floor(left)));
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         answer = undefined;
@@ -105,10 +105,14 @@ export class Upstream {
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
     if (answer === undefined) throw errors.upstreamUnavailable(this.name);
-    const { statusCode, json } = answer;
+    const { statusCode, json, retryAfter } = answer;
     if (statusCode >= 200 && statusCode < 300) return json as T;
     const relayed = asErrorBody(json);
-    if (RELAYED.has(statusCode) && relayed) throw new AppError(statusCode, relayed.code, relayed.message);
+    if (RELAYED.has(statusCode) && relayed) {
+      // "Come back in n s" is advice for the end client too (request_in_progress).
+      const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
+      throw new AppError(statusCode, relayed.code, relayed.message, headers);
+    }
     ctx.log.error({ upstream: this.name, path, statusCode, body: json }, 'unexpected upstream answer');
     throw errors.upstreamUnavailable(this.name);
   }
@@ -141,6 +145,7 @@ export class Upstream {
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const started = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await this.dispatcher.request({
         origin: this.origin,
@@ -148,14 +153,19 @@ export class Upstream {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
       const text = await res.body.text();
       ctx.log.debug(
         { upstream: this.name, method, path, statusCode: res.statusCode, ms: Math.round(performance.now() - started) },
         'upstream call',
       );
-      return { statusCode: res.statusCode, json: parseJson(text) };
+      const retryAfter = res.headers['retry-after'];
+      return {
+        statusCode: res.statusCode,
+        json: parseJson(text),
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+      };
     } catch (err) {
       ctx.log.warn(
         { upstream: this.name, method, path, err, ms: Math.round(performance.now() - started) },
