@@ -103,6 +103,15 @@ export function createBaseApp(options: BaseAppOptions): App {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // During a graceful close, answers in flight tell their client to hang up: otherwise a keep-alive connection
+  // (our own undici pools keep them) stays open after its last answer and holds the close until the grace runs out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.setErrorHandler(handleError);
   // "No body" on a write means "no fields", so optional-body routes (restock) work with a bare POST.
   app.addHook('preValidation', async (request) => {
