@@ -109,7 +109,11 @@ export class BuyService {
       );
     } catch (err) {
       // A definite "no" from the catalog (out of stock, unknown book) is final; anything else leaves it pending.
-      if (err instanceof AppError && err.statusCode < 500) {
+      // A buy of a book that does not exist is bad input, and bad input leaves no trace: the order is dropped.
+      if (err instanceof AppError && err.code === 'book_not_found') {
+        await this.ledger.discard(order.order_id);
+        ctx.log.info({ order_id: order.order_id }, 'order dropped: no such book');
+      } else if (err instanceof AppError && err.statusCode < 500) {
         await this.ledger.reject(order.order_id, err.code);
         ctx.log.info({ order_id: order.order_id, reason: err.code }, 'order rejected');
       }

@@ -47,6 +47,7 @@ export class SqliteOrderLedger implements OrderLedger {
       reject: db.prepare<[string, string, string]>(
         `UPDATE orders SET status = 'rejected', reason = ?, updated_at = ? WHERE order_id = ? AND status = 'pending'`,
       ),
+      discard: db.prepare<[string]>(`DELETE FROM orders WHERE order_id = ? AND status = 'pending'`),
       get: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE order_id = ?`),
       list: db.prepare<[number], Order>(`SELECT ${COLUMNS} FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?`),
       listByStatus: db.prepare<[string, number], Order>(
@@ -79,6 +80,10 @@ export class SqliteOrderLedger implements OrderLedger {
   async reject(orderId: string, reason: string): Promise<Order> {
     this.stmt.reject.run(reason, new Date().toISOString(), orderId);
     return this.mustGet(orderId);
+  }
+
+  async discard(orderId: string): Promise<void> {
+    this.stmt.discard.run(orderId);
   }
 
   async get(orderId: string): Promise<Order | null> {

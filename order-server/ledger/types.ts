@@ -22,6 +22,8 @@ export interface OrderLedger {
   /** Moves a pending order to confirmed; an order already final is returned unchanged. */
   confirm(orderId: string, title: string, priceCents: number): Promise<Order>;
   reject(orderId: string, reason: string): Promise<Order>;
+  /** Removes a pending order that was never a real buy (the book does not exist); final orders are kept. */
+  discard(orderId: string): Promise<void>;
   get(orderId: string): Promise<Order | null>;
   list(options: ListOptions): Promise<Order[]>;
   /** Pending orders created before `olderThan` (ISO time), oldest first. */
