@@ -8,6 +8,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { clientErrorHandler } from './client-error';
 import { errors } from './errors';
 import { makeErrorHandler, type ErrorPageRenderer } from './error-handler';
 import { loggerOptions } from './logger';
@@ -85,6 +86,7 @@ export function createBaseApp(options: BaseAppOptions): App {
     requestTimeout: limits.requestTimeout,
     connectionTimeout: limits.connectionTimeout,
     keepAliveTimeout: limits.keepAliveTimeout,
+    clientErrorHandler,
     http: {
       maxHeaderSize: limits.maxHeaderSize,
       headersTimeout: limits.headersTimeout,

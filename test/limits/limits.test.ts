@@ -4,13 +4,13 @@ import { createBaseApp, SERVER_LIMITS, type App } from '../../common/base-app';
 import { buildFrontendApp } from '../../frontend-server/app';
 import { AUTH, startStack, TEST_TOKEN, type Stack } from '../helpers/stack';
 
-/** Sends raw bytes and resolves with the status line of the answer (or '' when the server just closed). */
+/** Sends raw bytes and resolves with the whole answer (or '' when the server just closed). */
 function rawRequest(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.end(text));
     let data = '';
     socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-    socket.on('close', () => resolve(data.split('\r\n')[0]));
+    socket.on('close', () => resolve(data));
     socket.on('error', reject);
   });
 }
@@ -50,10 +50,18 @@ describe('limits: bodies, headers and rates', function () {
 
   it('when the headers are over 16 KiB, then 431 and the server goes on serving', async () => {
     const port = Number(new URL(stack.urls.frontend).port);
-    const status = await rawRequest(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
-    expect(status).to.match(/^HTTP\/1\.1 431/);
+    const answer = await rawRequest(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
+    expect(answer).to.match(/^HTTP\/1\.1 431/);
+    expect(JSON.parse(answer.split('\r\n\r\n')[1]).error.code).to.equal('headers_too_large');
     const ok = await fetch(`${stack.urls.frontend}/healthz`);
     expect(ok.status).to.equal(200);
+  });
+
+  it('when a client sends bytes that are not HTTP, then 400 bad_request as JSON', async () => {
+    const port = Number(new URL(stack.urls.catalog).port);
+    const answer = await rawRequest(port, 'HELLO\r\n\r\n');
+    expect(answer).to.match(/^HTTP\/1\.1 400/);
+    expect(JSON.parse(answer.split('\r\n\r\n')[1]).error.code).to.equal('bad_request');
   });
 
   it('when the services are built, then every server carries the header, request and keep-alive timeouts', () => {
@@ -111,13 +119,15 @@ describe('limits: slow clients (slowloris)', function () {
   });
 
   it('when 200 connections dribble their headers, then normal clients are served and the slow ones are closed', async () => {
-    const closed: Promise<void>[] = [];
+    const closed: Promise<string>[] = [];
     const timers: NodeJS.Timeout[] = [];
     for (let i = 0; i < 200; i++) {
       const socket = connect(port, '127.0.0.1');
       socket.on('error', () => undefined);
       slow.push(socket);
-      closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      closed.push(new Promise((resolve) => socket.on('close', () => resolve(answer))));
       socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
       // One header byte every 300 ms: never finishing, always just alive.
       timers.push(setInterval(() => socket.writable && socket.write('X'), 300));
@@ -128,8 +138,9 @@ describe('limits: slow clients (slowloris)', function () {
     );
     expect(served.every((s) => s === 200)).to.equal(true);
     const started = Date.now();
-    await Promise.all(closed);
+    const answers = await Promise.all(closed);
     timers.forEach(clearInterval);
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 408') && a.includes('"request_timeout"')).length).to.equal(200);
     expect(slow.every((s) => s.destroyed)).to.equal(true);
     expect(Date.now() - started).to.be.below(15_000);
   });
