@@ -91,7 +91,7 @@ export async function inject(cluster: Cluster, kind: FaultKind, value: number, t
     case 'reset':
       return `reset ${proxy.resetAll()} connections`;
     case 'restock': {
-      const stock = 50 + Math.floor(value * 200);
+      const stock = 100 + Math.floor(value * 300);
       const res = await fetch(`${cluster.catalog.url}/restock`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
