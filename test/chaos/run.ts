@@ -63,7 +63,8 @@ async function main(): Promise<number> {
   const tmp = tempDir('bazar-chaos-');
   const token = randomBytes(24).toString('hex');
   const seedBooks = JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Seeded[];
-  const cluster = await startCluster(tmp.dir, token, random, {
+  // Ports come from Math.random, not the seed: a busy port on replay must not shift the fault schedule.
+  const cluster = await startCluster(tmp.dir, token, Math.random, {
     order: { RECONCILE_INTERVAL_MS: '1000' },
     frontend: { BUY_RATE_LIMIT_MAX: '1000000' },
   });
