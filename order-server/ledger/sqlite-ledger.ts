@@ -54,7 +54,7 @@ export class SqliteOrderLedger implements OrderLedger {
         `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
       ),
       pending: db.prepare<[string], Order>(
-        `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND created_at < ? ORDER BY created_at LIMIT 100`,
+        `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND created_at <= ? ORDER BY created_at LIMIT 100`,
       ),
       ping: db.prepare('SELECT 1'),
     };

@@ -26,7 +26,7 @@ export interface OrderLedger {
   discard(orderId: string): Promise<void>;
   get(orderId: string): Promise<Order | null>;
   list(options: ListOptions): Promise<Order[]>;
-  /** Pending orders created before `olderThan` (ISO time), oldest first. */
+  /** Pending orders created at or before `olderThan` (ISO time), oldest first. */
   listPending(olderThan: string): Promise<Order[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

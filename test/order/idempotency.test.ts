@@ -134,9 +134,9 @@ describe('order: Idempotency-Key on buys', function () {
   });
 
   it('when a retry arrives while the first buy is still running, then 409 request_in_progress, then the first answer', async () => {
-    r.proxy.delayMs = 300;
+    r.proxy.delayMs = 500; // each way: the first buy waits on the catalog for at least a second
     const first = buy(r.frontend, 2, 'key-slow');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    while (!(await r.ledger.getByKey('key-slow'))) await new Promise((resolve) => setTimeout(resolve, 5));
     const during = await buy(r.frontend, 2, 'key-slow');
     expect(during.statusCode).to.equal(409);
     expect(during.json().error.code).to.equal('request_in_progress');
