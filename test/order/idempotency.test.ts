@@ -134,7 +134,7 @@ describe('order: Idempotency-Key on buys', function () {
   });
 
   it('when a retry arrives while the first buy is still running, then 409 request_in_progress, then the first answer', async () => {
-    r.proxy.delayMs = 500; // each way: the first buy waits on the catalog for at least a second
+    r.proxy.delayMs = 300; // each way: the first buy waits ~600 ms on the catalog, inside its 1000 ms deadline
     const first = buy(r.frontend, 2, 'key-slow');
     while (!(await r.ledger.getByKey('key-slow'))) await new Promise((resolve) => setTimeout(resolve, 5));
     const during = await buy(r.frontend, 2, 'key-slow');
