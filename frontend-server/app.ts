@@ -1,12 +1,12 @@
 import { parse as parseForm } from 'node:querystring';
+import rateLimit from '@fastify/rate-limit';
 import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
+import { errors } from '../common/errors';
 import { prefersHtml } from '../common/negotiate';
 import { Upstream } from '../common/upstream';
 import { registerHomeRoutes } from './routes/home-routes';
-import rateLimit from '@fastify/rate-limit';
-import { errors } from '../common/errors';
 import { registerStoreRoutes, type BuyRateLimit } from './routes/store-routes';
 import { errorPage } from './views/pages';
 
