@@ -123,7 +123,8 @@ export class Load {
 
   private read(status: number): void {
     this.stats.reads++;
-    if (status !== 200) this.stats.readFailures++;
+    // A 404 (the unknown topic) is an answer; no answer or a 5xx is a failure.
+    if (status === 0 || status >= 500) this.stats.readFailures++;
   }
 
   private async send(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}) {

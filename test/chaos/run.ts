@@ -142,7 +142,7 @@ async function main(): Promise<number> {
     const byKind = faults.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] ?? 0) + 1 }), {});
     say('---- figures ----');
     say(`seed ${SEED}; run ${(Date.now() - started) / 1000} s; load ${(loadMs / 1000).toFixed(1)} s with ${CLIENTS} clients`);
-    say(`operations ${load.stats.reads + load.stats.buys}: reads ${load.stats.reads} (${load.stats.readFailures} failed during faults), buys ${load.stats.buys}`);
+    say(`operations ${load.stats.reads + load.stats.buys}: reads ${load.stats.reads} (${load.stats.readFailures} unanswered or 5xx during faults), buys ${load.stats.buys}`);
     say(`buys: ${count('confirmed')} answered 201, ${count('rejected')} rejected (out of stock), ${count('unknown')} gave up after 5 retries; ${load.stats.retries} retries`);
     say(`latency of answers: p50 ${percentile(load.stats.latenciesMs, 50)} ms, p99 ${percentile(load.stats.latenciesMs, 99)} ms`);
     say(`faults ${faults.length}: ${Object.entries(byKind).map(([k, n]) => `${k} x${n}`).join(', ')}`);
