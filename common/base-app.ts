@@ -8,6 +8,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { clientErrorHandler } from './client-error';
 import { errors } from './errors';
 import { makeErrorHandler, type ErrorPageRenderer } from './error-handler';
 import { loggerOptions } from './logger';
@@ -31,7 +32,35 @@ export interface BaseAppOptions {
   /** Named dependency checks for /readyz; each rejects with a reason when its dependency does not answer. */
   readiness?: Record<string, ReadinessCheck>;
   renderErrorPage?: ErrorPageRenderer;
+  /** Overrides of SERVER_LIMITS (tests shorten the timeouts). */
+  limits?: Partial<ServerLimits>;
 }
+
+export interface ServerLimits {
+  bodyLimit: number;
+  /** Largest request head (request line + headers); past it Node answers 431. */
+  maxHeaderSize: number;
+  /** A client must finish sending its headers within this; slowloris connections are cut here. */
+  headersTimeout: number;
+  /** A client must finish sending its whole request within this. */
+  requestTimeout: number;
+  /** An idle socket (no bytes either way) is closed after this. */
+  connectionTimeout: number;
+  /** Idle keep-alive sockets live this long; above the 10 s our undici pools use, so we never close one under them. */
+  keepAliveTimeout: number;
+  /** How often Node sweeps connections for headersTimeout/requestTimeout. */
+  connectionsCheckingInterval: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  bodyLimit: 16 * 1024,
+  maxHeaderSize: 16 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 15_000,
+  connectionTimeout: 30_000,
+  keepAliveTimeout: 20_000,
+  connectionsCheckingInterval: 1_000,
+};
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -48,14 +77,22 @@ function requestIdFor(req: IncomingMessage): string {
  */
 export function createBaseApp(options: BaseAppOptions): App {
   const handleError = makeErrorHandler(options.renderErrorPage);
+  const limits = { ...SERVER_LIMITS, ...options.limits };
   const app = Fastify({
     logger: loggerOptions(options.service, options.logLevel ?? 'info'),
     genReqId: requestIdFor,
     // Malformed URLs (`/lookup/%zz`) fail before routing; answer them like every other bad input.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
-    bodyLimit: 16 * 1024,
-    requestTimeout: 15_000,
-    connectionTimeout: 30_000,
+    bodyLimit: limits.bodyLimit,
+    requestTimeout: limits.requestTimeout,
+    connectionTimeout: limits.connectionTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    clientErrorHandler,
+    http: {
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeout,
+      connectionsCheckingInterval: limits.connectionsCheckingInterval,
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerOpenApi(app, options.service);
@@ -71,6 +108,15 @@ export function createBaseApp(options: BaseAppOptions): App {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // During a graceful close, answers in flight tell their client to hang up: otherwise a keep-alive connection
+  // (our own undici pools keep them) stays open after its last answer and holds the close until the grace runs out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   app.setErrorHandler(handleError);
   // "No body" on a write means "no fields", so optional-body routes (restock) work with a bare POST.

@@ -42,6 +42,18 @@ export const errors = {
       'upstream_unavailable',
       `the catalog did not answer in time; order ${orderId} is pending and will be settled shortly`,
     ),
+  invalidIdempotencyKey: () =>
+    new AppError(400, 'invalid_idempotency_key', 'the Idempotency-Key header must be 1 to 64 visible ASCII characters'),
+  idempotencyKeyReused: () =>
+    new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used to buy another book'),
+  requestInProgress: () =>
+    new AppError(409, 'request_in_progress', 'a buy with this Idempotency-Key is still being processed; retry shortly', {
+      'retry-after': '1',
+    }),
+  rateLimited: (seconds: number) =>
+    new AppError(429, 'rate_limited', `too many buys from this client; retry in ${seconds} s`, {
+      'retry-after': String(seconds),
+    }),
   internal: () => new AppError(500, 'internal_error', 'internal error'),
 };
 

@@ -13,7 +13,22 @@ export interface UpstreamOptions {
   /** Tests pass an undici MockAgent; production gets one keep-alive Pool per upstream. */
   dispatcher?: Dispatcher;
   connections?: number;
+  /** Extra attempts for calls that are safe to repeat (GETs, and writes the caller marks idempotent). Default 2. */
+  retries?: number;
 }
+
+export interface CallOptions {
+  headers?: Record<string, string>;
+  /** Repeating the call cannot do the work twice (same order id, same idempotency key), so it may be retried. */
+  idempotent?: boolean;
+}
+
+/** Backoff before retry `attempt` (1-based): full jitter over 50, 100, 200 … ms, capped at 400 ms. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.round(random() * Math.min(400, 50 * 2 ** (attempt - 1)));
+}
+
+class TransportError extends Error {}
 
 export interface CallContext {
   log: FastifyBaseLogger;
@@ -38,6 +53,7 @@ export class Upstream {
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly retries: number;
 
   constructor(options: UpstreamOptions) {
     this.name = options.name;
@@ -45,6 +61,7 @@ export class Upstream {
     this.auth = authHeaders(options.token);
     this.timeoutMs = options.timeoutMs;
     this.ownsDispatcher = options.dispatcher === undefined;
+    this.retries = options.retries ?? 2;
     this.dispatcher =
       options.dispatcher ??
       new Pool(options.origin, {
@@ -56,18 +73,55 @@ export class Upstream {
       });
   }
 
-  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, ctx: CallContext, body?: unknown): Promise<T> {
-    const { statusCode, json } = await this.send(method, path, ctx, body);
+  /**
+   * One call within the whole-call deadline `timeoutMs`. Safe calls are retried, boundedly and with jittered
+   * backoff, when the upstream could not be reached or answered 502/503/504, while time is left; each attempt may
+   * use all the time left, so a slow-but-alive upstream is not cut short by the retry budget.
+   */
+  async call<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    ctx: CallContext,
+    body?: unknown,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const attempts = 1 + ((options.idempotent ?? method === 'GET') ? this.retries : 0);
+    const deadline = performance.now() + this.timeoutMs;
+    let answer: { statusCode: number; json: unknown; retryAfter?: string } | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const left = deadline - performance.now();
+      try {
+        answer = await this.send(method, path, ctx, body, options.headers, Math.max(1, Math.floor(left)));
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        answer = undefined;
+      }
+      const transient = answer === undefined || [502, 503, 504].includes(answer.statusCode);
+      if (!transient || attempt >= attempts) break;
+      const pause = backoffMs(attempt);
+      // Not worth another attempt that could not even get an answer back in time.
+      if (deadline - performance.now() - pause < 50) break;
+      ctx.log.debug({ upstream: this.name, path, attempt, pause }, 'retrying upstream call');
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    if (answer === undefined) throw errors.upstreamUnavailable(this.name);
+    const { statusCode, json, retryAfter } = answer;
     if (statusCode >= 200 && statusCode < 300) return json as T;
     const relayed = asErrorBody(json);
-    if (RELAYED.has(statusCode) && relayed) throw new AppError(statusCode, relayed.code, relayed.message);
+    if (RELAYED.has(statusCode) && relayed) {
+      // "Come back in n s" is advice for the end client too (request_in_progress).
+      const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
+      throw new AppError(statusCode, relayed.code, relayed.message, headers);
+    }
     ctx.log.error({ upstream: this.name, path, statusCode, body: json }, 'unexpected upstream answer');
     throw errors.upstreamUnavailable(this.name);
   }
 
   /** Rejects with a short reason unless the upstream answers its /healthz; used by /readyz. */
   async ping(ctx: CallContext): Promise<void> {
-    const { statusCode } = await this.send('GET', '/healthz', ctx).catch(() => ({ statusCode: 0 }));
+    const { statusCode } = await this.send('GET', '/healthz', ctx, undefined, {}, this.timeoutMs).catch(() => ({
+      statusCode: 0,
+    }));
     if (statusCode !== 200) throw new Error(statusCode ? `answered ${statusCode}` : 'unreachable');
   }
 
@@ -75,10 +129,23 @@ export class Upstream {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  private async send(method: string, path: string, ctx: CallContext, body?: unknown) {
-    const headers: Record<string, string> = { ...this.auth, 'x-request-id': ctx.requestId, accept: 'application/json' };
+  private async send(
+    method: string,
+    path: string,
+    ctx: CallContext,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+    timeoutMs: number,
+  ) {
+    const headers: Record<string, string> = {
+      ...extraHeaders,
+      ...this.auth,
+      'x-request-id': ctx.requestId,
+      accept: 'application/json',
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const started = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await this.dispatcher.request({
         origin: this.origin,
@@ -86,20 +153,25 @@ export class Upstream {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
       const text = await res.body.text();
       ctx.log.debug(
         { upstream: this.name, method, path, statusCode: res.statusCode, ms: Math.round(performance.now() - started) },
         'upstream call',
       );
-      return { statusCode: res.statusCode, json: parseJson(text) };
+      const retryAfter = res.headers['retry-after'];
+      return {
+        statusCode: res.statusCode,
+        json: parseJson(text),
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+      };
     } catch (err) {
       ctx.log.warn(
         { upstream: this.name, method, path, err, ms: Math.round(performance.now() - started) },
         'upstream call failed',
       );
-      throw errors.upstreamUnavailable(this.name);
+      throw new TransportError(String(err));
     }
   }
 }

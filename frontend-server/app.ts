@@ -1,11 +1,13 @@
 import { parse as parseForm } from 'node:querystring';
+import rateLimit from '@fastify/rate-limit';
 import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
+import { errors } from '../common/errors';
 import { prefersHtml } from '../common/negotiate';
 import { Upstream } from '../common/upstream';
 import { registerHomeRoutes } from './routes/home-routes';
-import { registerStoreRoutes } from './routes/store-routes';
+import { registerStoreRoutes, type BuyRateLimit } from './routes/store-routes';
 import { errorPage } from './views/pages';
 
 export interface FrontendAppOptions {
@@ -17,6 +19,8 @@ export interface FrontendAppOptions {
   /** Tests may pass undici MockAgents; by default each upstream gets its own keep-alive Pool. */
   catalogDispatcher?: Dispatcher;
   orderDispatcher?: Dispatcher;
+  /** Per-client limit on POST /buy; undefined turns it off (in-process tests that buy a lot). */
+  buyRateLimit?: BuyRateLimit;
 }
 
 /** Builds the public frontend; it holds no data, only the token for its calls to catalog and order. */
@@ -53,7 +57,13 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
     done(null, parseForm(body as string)),
   );
   registerHomeRoutes(app, catalog);
-  registerStoreRoutes(app, { catalog, order });
+  // Only routes that opt in (the buy) are limited; the limiter must be loaded before they are declared.
+  app
+    .register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) => errors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+    })
+    .after(() => registerStoreRoutes(app, { catalog, order }, options.buyRateLimit));
   app.addHook('onClose', async () => {
     await Promise.all([catalog.close(), order.close()]);
   });

@@ -6,6 +6,8 @@ export interface FrontendConfig extends CommonConfig {
   /** Deadline for one upstream call; above the order server's own (1000 ms) so its 503 reaches us first. */
   upstreamTimeoutMs: number;
   graceMs: number;
+  /** Per-client (IP) limit on POST /buy: BUY_RATE_LIMIT_MAX buys per BUY_RATE_LIMIT_WINDOW_MS. */
+  buyRateLimit: { max: number; windowMs: number };
 }
 
 /** The only place the frontend reads its environment. */
@@ -16,5 +18,9 @@ export function readFrontendConfig(env: Env = process.env): FrontendConfig {
     orderUrl: readUrl(env, 'ORDER_URL', 'http://127.0.0.1:3002'),
     upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1500),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
+    buyRateLimit: {
+      max: readPositiveInt(env, 'BUY_RATE_LIMIT_MAX', 60),
+      windowMs: readPositiveInt(env, 'BUY_RATE_LIMIT_WINDOW_MS', 60_000),
+    },
   };
 }

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
 import { Upstream } from '../common/upstream';
-import { BuyService } from './buy-service';
+import { BuyService, type BuyServiceOptions } from './buy-service';
 import type { OrderLedger } from './ledger/types';
 import { registerOrderRoutes } from './routes/order-routes';
 
@@ -15,6 +15,8 @@ export interface OrderAppOptions {
   /** 0 turns periodic reconciliation off (tests drive it by hand through app.buys). */
   reconcileIntervalMs?: number;
   catalogDispatcher?: Dispatcher;
+  /** Tests only: see BuyServiceOptions.crashHook. */
+  crashHook?: BuyServiceOptions['crashHook'];
 }
 
 declare module 'fastify' {
@@ -34,7 +36,7 @@ export function buildOrderApp(options: OrderAppOptions): App {
     timeoutMs,
     dispatcher: options.catalogDispatcher,
   });
-  const buys = new BuyService(ledger, catalog);
+  const buys = new BuyService(ledger, catalog, { crashHook: options.crashHook });
   const app = createBaseApp({
     service: 'order',
     logLevel: options.logLevel,

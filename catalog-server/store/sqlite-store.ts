@@ -24,6 +24,15 @@ const SCHEMA = [
      stock_after INTEGER NOT NULL,
      created_at  TEXT    NOT NULL
    ) STRICT;`,
+  // Step 2: every stock change that is not a purchase (restock, update), with its delta, so the books can be
+  // audited: for each book, seed stock + sum(delta) - purchases == stock, whatever crashed when.
+  `CREATE TABLE stock_events (
+     id         INTEGER PRIMARY KEY,
+     book_id    INTEGER NOT NULL REFERENCES books (id),
+     delta      INTEGER NOT NULL,
+     reason     TEXT    NOT NULL CHECK (reason IN ('restock', 'update')),
+     created_at TEXT    NOT NULL
+   ) STRICT;`,
 ];
 
 const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
@@ -49,6 +58,7 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly stmt;
   private readonly purchaseTx;
   private readonly restockTx;
+  private readonly updateTx;
 
   constructor(path: string, seedPath?: string) {
     this.db = openDatabase(path);
@@ -76,7 +86,18 @@ export class SqliteCatalogStore implements CatalogStore {
         `INSERT INTO purchases (order_id, book_id, outcome, title, price_cents, stock_after, created_at)
          VALUES (@order_id, @book_id, @outcome, @title, @price_cents, @stock_after, @created_at)`,
       ),
+      stockEvent: db.prepare<[number, number, string, string]>(
+        'INSERT INTO stock_events (book_id, delta, reason, created_at) VALUES (?, ?, ?, ?)',
+      ),
       ping: db.prepare('SELECT 1'),
+    };
+    const recordChanges = (before: Book[], after: Book[], reason: 'restock' | 'update') => {
+      const now = new Date().toISOString();
+      const old = new Map(before.map((b) => [b.id, b.stock]));
+      for (const book of after) {
+        const delta = book.stock - (old.get(book.id) ?? book.stock);
+        if (delta !== 0) this.stmt.stockEvent.run(book.id, delta, reason, now);
+      }
     };
 
     // The report read the stock and then wrote a new value in a second request; two buyers could both see 1.
@@ -103,8 +124,18 @@ export class SqliteCatalogStore implements CatalogStore {
       return { kind: 'applied', purchase: toRecord(row) };
     });
     this.restockTx = db.transaction((stock: number) => {
+      const before = this.stmt.all.all();
       this.stmt.restock.run(stock);
-      return this.stmt.all.all();
+      const after = this.stmt.all.all();
+      recordChanges(before, after, 'restock');
+      return after;
+    });
+    this.updateTx = db.transaction((id: number, patch: BookPatch): Book | null => {
+      const before = this.stmt.byId.get(id);
+      if (!before) return null;
+      const after = this.stmt.update.get({ id, stock: patch.stock ?? null, price_cents: patch.price_cents ?? null })!;
+      recordChanges([before], [after], 'update');
+      return after;
     });
 
     if (seedPath && this.stmt.count.get()!.n === 0) {
@@ -132,7 +163,7 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async updateBook(id: number, patch: BookPatch): Promise<Book | null> {
-    return this.stmt.update.get({ id, stock: patch.stock ?? null, price_cents: patch.price_cents ?? null }) ?? null;
+    return this.updateTx.immediate(id, patch);
   }
 
   async restockAll(stock: number): Promise<Book[]> {

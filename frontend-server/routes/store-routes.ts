@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
+import { IDEMPOTENCY_HEADER, readIdempotencyKey } from '../../common/idempotency';
 import { prefersHtml } from '../../common/negotiate';
 import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';
@@ -10,6 +12,12 @@ import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages'
 export interface StoreUpstreams {
   catalog: Upstream;
   order: Upstream;
+}
+
+export interface BuyRateLimit {
+  /** Buys one client (IP) may make per window. */
+  max: number;
+  windowMs: number;
 }
 
 function ctx(request: FastifyRequest) {
@@ -23,7 +31,7 @@ function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, pa
 }
 
 /** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
-export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams): void {
+export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
   app.get(
     '/search/:topic',
     {
@@ -57,10 +65,23 @@ export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams
 
   app.post(
     '/buy/:n',
-    { schema: { params: ItemNumberParams, response: { 201: Order, ...errorResponses, 422: ErrorBody } } },
+    {
+      schema: {
+        params: ItemNumberParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        response: { 201: Order, ...errorResponses, 422: ErrorBody, 429: ErrorBody },
+      },
+      config: buyRateLimit ? { rateLimit: { max: buyRateLimit.max, timeWindow: buyRateLimit.windowMs } } : {},
+    },
     async (request, reply) => {
       const id = toItemNumber(request.params);
-      const placed = await order.call<Order>('POST', `/buy/${id}`, ctx(request));
+      // Without a client key each request is a new buy, but it still gets a key of its own so that our retries
+      // to the order server can never buy twice.
+      const key = readIdempotencyKey(request) ?? `auto-${randomUUID()}`;
+      const placed = await order.call<Order>('POST', `/buy/${id}`, ctx(request), undefined, {
+        headers: { [IDEMPOTENCY_HEADER]: key },
+        idempotent: true,
+      });
       reply.code(201);
       if (!prefersHtml(request)) return placed;
       // The thank-you page shows the stock left; if that lookup fails the order still stands.

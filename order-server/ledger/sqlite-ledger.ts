@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { migrate, openDatabase } from '../../common/sqlite';
 import type { Order } from '../../common/schemas';
-import type { ListOptions, OrderLedger } from './types';
+import type { CreateResult, ListOptions, OrderLedger } from './types';
 
 const SCHEMA = [
   `CREATE TABLE orders (
@@ -17,6 +17,10 @@ const SCHEMA = [
    ) STRICT;
    CREATE INDEX orders_created ON orders (created_at);
    CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';`,
+  // Step 2: the client's Idempotency-Key. Unique, so two racing requests with one key can never make two orders;
+  // kept as long as the order itself (far beyond the 24 h a client may retry for).
+  `ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
+   CREATE UNIQUE INDEX orders_idempotency_key ON orders (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
 ];
 
 const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, created_at';
@@ -37,10 +41,11 @@ export class SqliteOrderLedger implements OrderLedger {
     migrate(this.db, SCHEMA);
     const db = this.db;
     this.stmt = {
-      insert: db.prepare<[string, number, string, string], Order>(
-        `INSERT INTO orders (order_id, item_number, status, created_at, updated_at)
-         VALUES (?, ?, 'pending', ?, ?) RETURNING ${COLUMNS}`,
+      insert: db.prepare<[string, number, string | null, string, string], Order>(
+        `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at)
+         VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
       ),
+      byKey: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE idempotency_key = ?`),
       // `AND status = 'pending'` makes settling idempotent: a late or repeated answer never flips a final order.
       confirm: db.prepare<[string, number, string, string]>(
         `UPDATE orders SET status = 'confirmed', title = ?, price_cents = ?, updated_at = ?
@@ -49,21 +54,30 @@ export class SqliteOrderLedger implements OrderLedger {
       reject: db.prepare<[string, string, string]>(
         `UPDATE orders SET status = 'rejected', reason = ?, updated_at = ? WHERE order_id = ? AND status = 'pending'`,
       ),
+      discard: db.prepare<[string]>(`DELETE FROM orders WHERE order_id = ? AND status = 'pending'`),
       get: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE order_id = ?`),
       list: db.prepare<[number], Order>(`SELECT ${COLUMNS} FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?`),
       listByStatus: db.prepare<[string, number], Order>(
         `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
       ),
       pending: db.prepare<[string], Order>(
-        `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND created_at < ? ORDER BY created_at LIMIT 100`,
+        `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND created_at <= ? ORDER BY created_at LIMIT 100`,
       ),
       ping: db.prepare('SELECT 1'),
     };
   }
 
-  async createPending(itemNumber: number): Promise<Order> {
+  async createPending(itemNumber: number, idempotencyKey?: string): Promise<CreateResult> {
     const now = new Date().toISOString();
-    return toOrder(this.stmt.insert.get(randomUUID(), itemNumber, now, now)!);
+    const created = this.stmt.insert.get(randomUUID(), itemNumber, idempotencyKey ?? null, now, now);
+    if (created) return { order: toOrder(created), created: true };
+    // Only the key can conflict (order ids are fresh UUIDs): hand back the order that key already made.
+    return { order: toOrder(this.stmt.byKey.get(idempotencyKey!)!), created: false };
+  }
+
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
+    const row = this.stmt.byKey.get(idempotencyKey);
+    return row ? toOrder(row) : null;
   }
 
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
@@ -74,6 +88,10 @@ export class SqliteOrderLedger implements OrderLedger {
   async reject(orderId: string, reason: string): Promise<Order> {
     this.stmt.reject.run(reason, new Date().toISOString(), orderId);
     return this.mustGet(orderId);
+  }
+
+  async discard(orderId: string): Promise<void> {
+    this.stmt.discard.run(orderId);
   }
 
   async get(orderId: string): Promise<Order | null> {

@@ -9,14 +9,24 @@ export interface ListOptions {
  * The order server's durable ledger. An order is written as pending before the catalog is asked, so a crash at any
  * point leaves a record that reconciliation can finish. Async so a PostgreSQL ledger can implement it.
  */
+export interface CreateResult {
+  order: Order;
+  /** False when the idempotency key already belonged to an order, which is returned instead. */
+  created: boolean;
+}
+
 export interface OrderLedger {
-  createPending(itemNumber: number): Promise<Order>;
+  /** Writes a new pending order, or, when `idempotencyKey` was seen before, returns that key's order untouched. */
+  createPending(itemNumber: number, idempotencyKey?: string): Promise<CreateResult>;
+  getByKey(idempotencyKey: string): Promise<Order | null>;
   /** Moves a pending order to confirmed; an order already final is returned unchanged. */
   confirm(orderId: string, title: string, priceCents: number): Promise<Order>;
   reject(orderId: string, reason: string): Promise<Order>;
+  /** Removes a pending order that was never a real buy (the book does not exist); final orders are kept. */
+  discard(orderId: string): Promise<void>;
   get(orderId: string): Promise<Order | null>;
   list(options: ListOptions): Promise<Order[]>;
-  /** Pending orders created before `olderThan` (ISO time), oldest first. */
+  /** Pending orders created at or before `olderThan` (ISO time), oldest first. */
   listPending(olderThan: string): Promise<Order[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

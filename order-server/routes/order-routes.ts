@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
+import { readIdempotencyKey } from '../../common/idempotency';
 import { ErrorBody, ItemNumberParams, Order, OrderId, errorResponses, toItemNumber } from '../../common/schemas';
 import type { BuyService } from '../buy-service';
 import type { OrderLedger } from '../ledger/types';
@@ -19,10 +20,17 @@ export function registerOrderRoutes(app: App, buys: BuyService, ledger: OrderLed
       schema: {
         params: ItemNumberParams,
         response: { 201: Order, ...errorResponses, ...auth, 422: ErrorBody },
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
       },
     },
     async (request, reply) => {
-      const order = await buys.buy(toItemNumber(request.params), { log: request.log, requestId: request.id });
+      const key = readIdempotencyKey(request);
+      const { order, replayed } = await buys.buy(
+        toItemNumber(request.params),
+        { log: request.log, requestId: request.id },
+        key,
+      );
+      if (replayed) reply.header('idempotent-replayed', 'true');
       reply.code(201);
       return order;
     },

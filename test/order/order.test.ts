@@ -124,7 +124,7 @@ describe('order server', () => {
   });
 
   it('when the catalog answered but the answer was lost, then reconciliation confirms without a second decrement', async () => {
-    const pending = await ledger.createPending(2);
+    const { order: pending } = await ledger.createPending(2);
     await store.purchase(2, pending.order_id);
     expect(await order.buys.reconcile(order.log, 0)).to.equal(1);
     expect(await ledger.get(pending.order_id)).to.include({ status: 'confirmed' });
