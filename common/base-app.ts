@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from './errors';
 import { makeErrorHandler, type ErrorPageRenderer } from './error-handler';
 import { loggerOptions } from './logger';
+import { Metrics, registerMetrics } from './metrics';
 import { Health, Readiness } from './schemas';
 import type { LogLevel } from './config';
 
@@ -30,6 +31,8 @@ export interface BaseAppOptions {
   /** Named dependency checks for /readyz; each rejects with a reason when its dependency does not answer. */
   readiness?: Record<string, ReadinessCheck>;
   renderErrorPage?: ErrorPageRenderer;
+  /** Pass one in when something built before the app (an Upstream) must record into it; else a fresh one. */
+  metrics?: Metrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -76,6 +79,8 @@ export function createBaseApp(options: BaseAppOptions): App {
   app.setNotFoundHandler(async (request) => {
     throw errors.routeNotFound(request.method, request.url);
   });
+
+  registerMetrics(app, options.metrics ?? new Metrics(options.service));
 
   app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }));
 

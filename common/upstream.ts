@@ -2,6 +2,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError, errors } from './errors';
 import { authHeaders } from './auth';
+import type { Metrics } from './metrics';
 
 export interface UpstreamOptions {
   /** Human name used in errors and logs: "catalog", "order". */
@@ -13,6 +14,8 @@ export interface UpstreamOptions {
   /** Tests pass an undici MockAgent; production gets one keep-alive Pool per upstream. */
   dispatcher?: Dispatcher;
   connections?: number;
+  /** Where call latency by target is recorded (upstream_request_duration_seconds). */
+  metrics?: Metrics;
 }
 
 export interface CallContext {
@@ -38,6 +41,7 @@ export class Upstream {
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly metrics?: Metrics;
 
   constructor(options: UpstreamOptions) {
     this.name = options.name;
@@ -45,6 +49,7 @@ export class Upstream {
     this.auth = authHeaders(options.token);
     this.timeoutMs = options.timeoutMs;
     this.ownsDispatcher = options.dispatcher === undefined;
+    this.metrics = options.metrics;
     this.dispatcher =
       options.dispatcher ??
       new Pool(options.origin, {
@@ -75,6 +80,10 @@ export class Upstream {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  private observe(method: string, outcome: string, started: number): void {
+    this.metrics?.upstreamDuration.observe({ target: this.name, method, outcome }, (performance.now() - started) / 1000);
+  }
+
   private async send(method: string, path: string, ctx: CallContext, body?: unknown) {
     const headers: Record<string, string> = { ...this.auth, 'x-request-id': ctx.requestId, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -89,12 +98,14 @@ export class Upstream {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await res.body.text();
+      this.observe(method, String(res.statusCode), started);
       ctx.log.debug(
         { upstream: this.name, method, path, statusCode: res.statusCode, ms: Math.round(performance.now() - started) },
         'upstream call',
       );
       return { statusCode: res.statusCode, json: parseJson(text) };
     } catch (err) {
+      this.observe(method, 'failed', started);
       ctx.log.warn(
         { upstream: this.name, method, path, err, ms: Math.round(performance.now() - started) },
         'upstream call failed',

@@ -3,7 +3,11 @@ import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
 import { prefersHtml } from '../common/negotiate';
+import { Metrics } from '../common/metrics';
 import { Upstream } from '../common/upstream';
+import { CatalogReads } from './cache/catalog-reads';
+import { ChangeSubscriber } from './cache/change-subscriber';
+import { ResponseCache } from './cache/response-cache';
 import { registerHomeRoutes } from './routes/home-routes';
 import { registerStoreRoutes } from './routes/store-routes';
 import { errorPage } from './views/pages';
@@ -17,17 +21,31 @@ export interface FrontendAppOptions {
   /** Tests may pass undici MockAgents; by default each upstream gets its own keep-alive Pool. */
   catalogDispatcher?: Dispatcher;
   orderDispatcher?: Dispatcher;
+  /** false (CACHE=off) sends every lookup and search to the catalog; default: cache, kept fresh by /events. */
+  cache?: boolean;
+  cacheMaxEntries?: number;
+  cacheTtlMs?: number;
+  /** A change stream silent this long is taken for dead (the catalog sends a heartbeat every 5 s). */
+  eventsIdleTimeoutMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    reads: CatalogReads;
+  }
 }
 
 /** Builds the public frontend; it holds no data, only the token for its calls to catalog and order. */
 export function buildFrontendApp(options: FrontendAppOptions): App {
   const timeoutMs = options.upstreamTimeoutMs ?? 1500;
+  const metrics = new Metrics('frontend');
   const catalog = new Upstream({
     name: 'catalog',
     origin: options.catalogUrl,
     token: options.token,
     timeoutMs,
     dispatcher: options.catalogDispatcher,
+    metrics,
   });
   const order = new Upstream({
     name: 'order',
@@ -35,10 +53,12 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
     token: options.token,
     timeoutMs,
     dispatcher: options.orderDispatcher,
+    metrics,
   });
   const app = createBaseApp({
     service: 'frontend',
     logLevel: options.logLevel,
+    metrics,
     readiness: {
       catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
       order: () => order.ping({ log: app.log, requestId: 'readyz' }),
@@ -50,9 +70,29 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
     done(null, parseForm(body as string)),
   );
+  const cache =
+    options.cache === false
+      ? undefined
+      : new ResponseCache<unknown>({ maxEntries: options.cacheMaxEntries ?? 10_000, ttlMs: options.cacheTtlMs ?? 60_000 });
+  const reads = new CatalogReads(catalog, cache, metrics);
+  const changes = cache
+    ? new ChangeSubscriber({
+        origin: options.catalogUrl,
+        token: options.token,
+        catalog,
+        log: app.log,
+        idleTimeoutMs: options.eventsIdleTimeoutMs,
+        onConnect: () => reads.connected(),
+        onDisconnect: () => reads.disconnected(),
+        onChange: (change) => reads.applyChange(change),
+      })
+    : undefined;
+  app.decorate('reads', reads);
   registerHomeRoutes(app, catalog);
-  registerStoreRoutes(app, { catalog, order });
+  registerStoreRoutes(app, { catalog, order, reads });
+  app.addHook('onReady', async () => changes?.start());
   app.addHook('onClose', async () => {
+    await changes?.stop();
     await Promise.all([catalog.close(), order.close()]);
   });
   return app;

@@ -1,4 +1,4 @@
-import { readCommon, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+import { ConfigError, readCommon, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
 
 export interface FrontendConfig extends CommonConfig {
   catalogUrl: string;
@@ -6,6 +6,19 @@ export interface FrontendConfig extends CommonConfig {
   /** Deadline for one upstream call; above the order server's own (1000 ms) so its 503 reaches us first. */
   upstreamTimeoutMs: number;
   graceMs: number;
+  /** CACHE=off sends every lookup and search to the catalog (for measurements); default on. */
+  cache: boolean;
+  cacheMaxEntries: number;
+  /** Safety net behind push invalidation. */
+  cacheTtlMs: number;
+}
+
+function readSwitch(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got '${env[name]}'`);
 }
 
 /** The only place the frontend reads its environment. */
@@ -16,5 +29,8 @@ export function readFrontendConfig(env: Env = process.env): FrontendConfig {
     orderUrl: readUrl(env, 'ORDER_URL', 'http://127.0.0.1:3002'),
     upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1500),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
+    cache: readSwitch(env, 'CACHE', true),
+    cacheMaxEntries: readPositiveInt(env, 'CACHE_MAX_ENTRIES', 10_000),
+    cacheTtlMs: readPositiveInt(env, 'CACHE_TTL_MS', 60_000),
   };
 }

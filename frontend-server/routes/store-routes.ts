@@ -5,11 +5,14 @@ import { errors } from '../../common/errors';
 import { prefersHtml } from '../../common/negotiate';
 import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';
+import type { CatalogReads } from '../cache/catalog-reads';
 import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages';
 
 export interface StoreUpstreams {
   catalog: Upstream;
   order: Upstream;
+  /** Lookups and searches, through the cache unless CACHE=off. */
+  reads: CatalogReads;
 }
 
 function ctx(request: FastifyRequest) {
@@ -23,7 +26,7 @@ function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, pa
 }
 
 /** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
-export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams): void {
+export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams): void {
   app.get(
     '/search/:topic',
     {
@@ -33,8 +36,7 @@ export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams
       },
     },
     async (request, reply) => {
-      const path = `/query_by_topic/${encodeURIComponent(request.params.topic)}`;
-      const result = await catalog.call<TopicResult>('GET', path, ctx(request));
+      const result = await reads.search(request.params.topic, ctx(request));
       return negotiate(request, reply, result, searchPage);
     },
   );
@@ -46,8 +48,7 @@ export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams
     async (request, reply) => reply.redirect(`/search/${encodeURIComponent(request.query.topic.trim())}`, 303),
   );
 
-  const lookup = (request: FastifyRequest, id: number) =>
-    catalog.call<Book>('GET', `/query_by_item_number/${id}`, ctx(request));
+  const lookup = (request: FastifyRequest, id: number) => reads.lookup(id, ctx(request));
 
   app.get(
     '/lookup/:n',

@@ -1,0 +1,80 @@
+import type { Counter } from 'prom-client';
+import type { Metrics } from '../../common/metrics';
+import type { Book, TopicResult } from '../../common/schemas';
+import { normalizeTopic } from '../../common/topic';
+import type { CallContext, Upstream } from '../../common/upstream';
+import type { ChangeEvent } from './change-subscriber';
+import { ResponseCache } from './response-cache';
+
+type Kind = 'lookup' | 'search';
+
+const bookKey = (id: number) => `b:${id}`;
+const topicKey = (topic: string) => `t:${topic}`;
+
+/**
+ * The frontend's two cacheable reads. Without a cache (CACHE=off) they go straight to the catalog; with one, a hit
+ * never leaves the process and a miss fills the cache unless a change for that key arrived meanwhile.
+ */
+export class CatalogReads {
+  /** Children bound once: a labelled inc() hashes its labels on every call, and hits are the hot path. */
+  private readonly hits: Record<Kind, Counter.Internal>;
+  private readonly misses: Record<Kind, Counter.Internal>;
+  private readonly invalidations: Counter<'reason'>;
+
+  constructor(
+    private readonly catalog: Upstream,
+    private readonly cache: ResponseCache<unknown> | undefined,
+    metrics: Metrics,
+  ) {
+    const hits = metrics.counter('cache_hits_total', 'Answers served from the frontend cache', ['kind']);
+    const misses = metrics.counter('cache_misses_total', 'Cacheable reads that went to the catalog', ['kind']);
+    this.hits = { lookup: hits.labels('lookup'), search: hits.labels('search') };
+    this.misses = { lookup: misses.labels('lookup'), search: misses.labels('search') };
+    this.invalidations = metrics.counter(
+      'cache_invalidations_total',
+      'Cache entries dropped: "change" by a catalog change event, "flush" when the change stream was (re)connected or lost',
+      ['reason'],
+    );
+    metrics.gauge('cache_entries', 'Entries in the frontend cache', () => cache?.size ?? 0);
+  }
+
+  lookup(id: number, ctx: CallContext): Promise<Book> {
+    return this.read('lookup', bookKey(id), () => this.catalog.call<Book>('GET', `/query_by_item_number/${id}`, ctx));
+  }
+
+  search(topic: string, ctx: CallContext): Promise<TopicResult> {
+    const path = `/query_by_topic/${encodeURIComponent(topic)}`;
+    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.call<TopicResult>('GET', path, ctx));
+  }
+
+  applyChange(change: ChangeEvent): void {
+    if (!this.cache) return;
+    if (change.ids === 'all' || change.topics === 'all') {
+      this.invalidations.inc({ reason: 'change' }, this.cache.flush());
+      return;
+    }
+    const keys = [...change.ids.map(bookKey), ...change.topics.map(topicKey)];
+    this.invalidations.inc({ reason: 'change' }, this.cache.invalidate(keys));
+  }
+
+  connected(): void {
+    this.cache?.goLive();
+  }
+
+  disconnected(): void {
+    if (!this.cache) return;
+    this.invalidations.inc({ reason: 'flush' }, this.cache.size);
+    this.cache.goDark();
+  }
+
+  private async read<T>(kind: Kind, key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.cache) return load();
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      this.hits[kind].inc();
+      return cached as T;
+    }
+    this.misses[kind].inc();
+    return (await this.cache.fill(key, load)).value as T;
+  }
+}
