@@ -111,10 +111,14 @@ export class ChangeFeed {
     });
   }
 
-  /** Ends every stream (subscribers flush and reconnect) and releases waiting writes. */
+  /** Ends every stream (subscribers flush, then subscribe again) and releases waiting writes. */
+  disconnectAll(): void {
+    for (const id of [...this.subscribers.keys()]) this.drop(id, 'catalog closing');
+  }
+
   close(): void {
     clearInterval(this.heartbeat);
-    for (const id of [...this.subscribers.keys()]) this.drop(id, 'catalog closing');
+    this.disconnectAll();
   }
 
   private broadcast(frame: string): void {

@@ -36,6 +36,12 @@ export class CatalogReads {
       ['reason'],
     );
     metrics.gauge('cache_entries', 'Entries in the frontend cache', () => cache?.size ?? 0);
+    metrics.gauge('cache_live', '1 while subscribed to the catalog\'s changes and caching, else 0', () => (this.live ? 1 : 0));
+  }
+
+  /** True while subscribed to the catalog's changes (only then are answers cached and served from cache). */
+  get live(): boolean {
+    return this.cache?.isLive ?? false;
   }
 
   lookup(id: number, ctx: CallContext): Promise<Book> {
