@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase } from '../../common/sqlite';
 import type { Order } from '../../common/schemas';
 import type { ListOptions, OrderLedger } from './types';
@@ -24,11 +25,14 @@ const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, crea
 export class SqliteOrderLedger implements OrderLedger {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** Concurrent buys' ledger writes share one durable commit (one fsync) instead of one each. */
+  private readonly commits: GroupCommit;
 
   constructor(path: string) {
     this.db = openDatabase(path);
     migrate(this.db, SCHEMA);
     const db = this.db;
+    this.commits = new GroupCommit(db);
     this.stmt = {
       insert: db.prepare<[string, number, string, string], Order>(
         `INSERT INTO orders (order_id, item_number, status, created_at, updated_at)
@@ -56,16 +60,16 @@ export class SqliteOrderLedger implements OrderLedger {
 
   async createPending(itemNumber: number): Promise<Order> {
     const now = new Date().toISOString();
-    return this.stmt.insert.get(randomUUID(), itemNumber, now, now)!;
+    return this.commits.run(() => this.stmt.insert.get(randomUUID(), itemNumber, now, now)!);
   }
 
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
-    this.stmt.confirm.run(title, priceCents, new Date().toISOString(), orderId);
+    await this.commits.run(() => this.stmt.confirm.run(title, priceCents, new Date().toISOString(), orderId));
     return this.mustGet(orderId);
   }
 
   async reject(orderId: string, reason: string): Promise<Order> {
-    this.stmt.reject.run(reason, new Date().toISOString(), orderId);
+    await this.commits.run(() => this.stmt.reject.run(reason, new Date().toISOString(), orderId));
     return this.mustGet(orderId);
   }
 
