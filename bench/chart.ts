@@ -53,9 +53,9 @@ export function renderChart(rows: ChartRow[], title: string): string {
     out.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${axisY}" stroke="#ddd"/>`);
     out.push(`<text x="${x}" y="${axisY + 14}" text-anchor="middle">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)}</text>`);
   }
-  const legend: [keyof typeof COLORS, string][] = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99 (number at right)'], ['p999', 'p99.9']];
+  const legend: [keyof typeof COLORS, string][] = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99 (ms, right)'], ['p999', 'p99.9']];
   legend.forEach(([key, text], i) => {
-    out.push(`<circle cx="${latX + i * 85}" cy="${axisY + 32}" r="5" fill="${COLORS[key]}"/><text x="${latX + i * 85 + 8}" y="${axisY + 36}">${text}</text>`);
+    out.push(`<circle cx="${latX + i * 110}" cy="${axisY + 32}" r="5" fill="${COLORS[key]}"/><text x="${latX + i * 110 + 8}" y="${axisY + 36}">${text}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');

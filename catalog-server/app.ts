@@ -12,7 +12,7 @@ export interface CatalogAppOptions {
   store: CatalogStore;
   token?: string;
   logLevel?: LogLevel;
-  /** How long a write waits for every subscribed frontend to apply its change event (default 1000 ms). */
+  /** How long a write waits for every subscribed frontend to apply its change event (default 300 ms). */
   eventsAckTimeoutMs?: number;
   eventsHeartbeatMs?: number;
 }

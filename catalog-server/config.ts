@@ -20,6 +20,6 @@ export function readCatalogConfig(env: Env = process.env): CatalogConfig {
     dbPath: readPath(env, 'DB_PATH', 'data/catalog.db'),
     seedPath: readPath(env, 'SEED_PATH', DEFAULT_SEED_PATH),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
-    eventsAckTimeoutMs: readPositiveInt(env, 'EVENTS_ACK_TIMEOUT_MS', 1000),
+    eventsAckTimeoutMs: readPositiveInt(env, 'EVENTS_ACK_TIMEOUT_MS', 300),
   };
 }

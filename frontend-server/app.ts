@@ -82,7 +82,7 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
         catalog,
         log: app.log,
         idleTimeoutMs: options.eventsIdleTimeoutMs,
-        onConnect: () => reads.connected(),
+        onConnect: (ackTimeoutMs) => reads.connected(ackTimeoutMs),
         onDisconnect: () => reads.disconnected(),
         onChange: (change) => reads.applyChange(change),
       })
@@ -92,6 +92,7 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
   registerStoreRoutes(app, { catalog, order, reads });
   app.addHook('onReady', async () => changes?.start());
   app.addHook('onClose', async () => {
+    reads.stop();
     await changes?.stop();
     await Promise.all([catalog.close(), order.close()]);
   });

@@ -15,7 +15,10 @@ export interface ChangeEvent extends Change {
 
 export interface ChangeFeedOptions {
   log: FastifyBaseLogger;
-  /** How long a write waits for every subscriber to confirm it applied the event before cutting the laggards off. */
+  /**
+   * How long a write waits for every subscriber to confirm it applied the event before cutting the laggards off
+   * (default 300 ms; keep it well below the order server's 1000 ms deadline for a purchase).
+   */
   ackTimeoutMs?: number;
   /** A comment line this often lets subscribers tell a quiet stream from a dead one. */
   heartbeatMs?: number;
@@ -51,7 +54,7 @@ export class ChangeFeed {
   private readonly ackTimeoutMs: number;
 
   constructor(private readonly options: ChangeFeedOptions) {
-    this.ackTimeoutMs = options.ackTimeoutMs ?? 1000;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 300;
     this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), options.heartbeatMs ?? 5000);
     this.heartbeat.unref();
   }
@@ -73,7 +76,8 @@ export class ChangeFeed {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    raw.write(`event: hello\ndata: ${JSON.stringify({ subscriber: id, seq: this.seq })}\n\n`);
+    // The subscriber learns the ack timeout so it can tell when it may have been cut off without noticing yet.
+    raw.write(`event: hello\ndata: ${JSON.stringify({ subscriber: id, seq: this.seq, ackTimeoutMs: this.ackTimeoutMs })}\n\n`);
     // acked starts at the current seq: earlier writes were acknowledged before this subscriber could have cached.
     this.subscribers.set(id, { id, raw, acked: this.seq });
     raw.on('close', () => this.drop(id, 'stream closed'));

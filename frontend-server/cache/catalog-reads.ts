@@ -21,6 +21,11 @@ export class CatalogReads {
   private readonly misses: Record<Kind, Counter.Internal>;
   private readonly invalidations: Counter<'reason'>;
 
+  /** Updated by a short interval timer; a hit seeing it overdue knows this process was stalled (GC, SIGSTOP, CPU). */
+  private lastTick = performance.now();
+  private stallMs = 150;
+  private watchdog?: NodeJS.Timeout;
+
   constructor(
     private readonly catalog: Upstream,
     private readonly cache: ResponseCache<unknown> | undefined,
@@ -32,7 +37,7 @@ export class CatalogReads {
     this.misses = { lookup: misses.labels('lookup'), search: misses.labels('search') };
     this.invalidations = metrics.counter(
       'cache_invalidations_total',
-      'Cache entries dropped: "change" by a catalog change event, "flush" when the change stream was (re)connected or lost',
+      'Cache entries dropped: "change" by a change event, "flush" when the change stream was lost, "stall" after this process stalled',
       ['reason'],
     );
     metrics.gauge('cache_entries', 'Entries in the frontend cache', () => cache?.size ?? 0);
@@ -63,8 +68,25 @@ export class CatalogReads {
     this.invalidations.inc({ reason: 'change' }, this.cache.invalidate(keys));
   }
 
-  connected(): void {
-    this.cache?.goLive();
+  /**
+   * The catalog cuts off a subscriber that has not acknowledged a change within ackTimeoutMs. A frontend stalled
+   * that long may have been cut off, with the change and the disconnect both still unread in its socket buffers,
+   * while a client's request waits on another socket and could be read first. So a hit is served only if the
+   * watchdog ticked within half that time; otherwise everything is flushed and the read goes to the catalog.
+   */
+  connected(ackTimeoutMs: number): void {
+    if (!this.cache) return;
+    this.stallMs = Math.max(10, ackTimeoutMs / 2);
+    if (!this.watchdog) {
+      this.watchdog = setInterval(() => (this.lastTick = performance.now()), Math.max(5, this.stallMs / 5));
+      this.watchdog.unref();
+    }
+    this.lastTick = performance.now();
+    this.cache.goLive();
+  }
+
+  stop(): void {
+    clearInterval(this.watchdog);
   }
 
   disconnected(): void {
@@ -73,10 +95,18 @@ export class CatalogReads {
     this.cache.goDark();
   }
 
+  private notStalled(): boolean {
+    const now = performance.now();
+    if (now - this.lastTick <= this.stallMs) return true;
+    this.invalidations.inc({ reason: 'stall' }, this.cache!.flush());
+    this.lastTick = now;
+    return false;
+  }
+
   private async read<T>(kind: Kind, key: string, load: () => Promise<T>): Promise<T> {
     if (!this.cache) return load();
     const cached = this.cache.get(key);
-    if (cached !== undefined) {
+    if (cached !== undefined && this.notStalled()) {
       this.hits[kind].inc();
       return cached as T;
     }

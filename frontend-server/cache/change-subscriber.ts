@@ -20,7 +20,8 @@ export interface ChangeSubscriberOptions {
   idleTimeoutMs?: number;
   /** Tests may pass a dispatcher; by default the stream gets its own connection, outside the request pool. */
   dispatcher?: Dispatcher;
-  onConnect(): void;
+  /** `ackTimeoutMs`: how long the catalog waits for our ack before cutting us off. */
+  onConnect(ackTimeoutMs: number): void;
   onDisconnect(): void;
   onChange(event: ChangeEvent): void;
 }
@@ -118,11 +119,11 @@ export class ChangeSubscriber {
       else if (line.startsWith('data: ')) data += line.slice(6);
     }
     if (event === 'hello') {
-      const hello = JSON.parse(data) as { subscriber: string; seq: number };
+      const hello = JSON.parse(data) as { subscriber: string; seq: number; ackTimeoutMs?: number };
       this.subscriber = hello.subscriber;
       this.applied = this.acked = hello.seq;
       this.retryMs = 100;
-      this.options.onConnect();
+      this.options.onConnect(hello.ackTimeoutMs ?? 300);
       this.options.log.info({ subscriber: hello.subscriber, seq: hello.seq }, 'change stream connected; cache on');
     } else if (event === 'change' && this.subscriber) {
       const change = JSON.parse(data) as ChangeEvent;

@@ -122,6 +122,22 @@ describe('frontend cache with push invalidation (in-process stack)', function ()
     expect(stack.catalog.changes.subscriberCount).to.equal(1, 'a frontend without a cache does not subscribe');
   });
 
+  it('when the frontend process stalls longer than half the catalog ack timeout, then its next read is not served from cache', async () => {
+    await lookup(stack.frontend, 2);
+    await lookup(stack.frontend, 2);
+    expect(await metric(stack.frontend, lookupHits)).to.equal(1);
+    // A synchronous stall, as a long GC pause or SIGSTOP would be: the catalog may have cut us off meanwhile.
+    const until = performance.now() + 200;
+    while (performance.now() < until) {
+      /* stall */
+    }
+    await lookup(stack.frontend, 2);
+    expect(await metric(stack.frontend, lookupHits)).to.equal(1);
+    expect(await metric(stack.frontend, 'cache_invalidations_total{reason="stall",service="frontend"}')).to.equal(1);
+    await lookup(stack.frontend, 2);
+    expect(await metric(stack.frontend, lookupHits)).to.equal(2, 'caching resumes right after');
+  });
+
   it('when the change stream is lost, then the frontend flushes, caches nothing while away, and caches again once back', async () => {
     await lookup(stack.frontend, 4);
     stack.catalog.changes.disconnectAll(); // ends the stream as a catalog restart would
