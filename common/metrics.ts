@@ -92,7 +92,9 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+  // Text, not JSON: a string payload with a non-JSON content type is sent as it is, schema or not.
+  const schema = { response: { 200: { type: 'string', description: 'Prometheus text exposition format' } } };
+  app.get('/metrics', { logLevel: 'warn', schema }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
