@@ -81,6 +81,8 @@ export class ChangeFeed {
     // acked starts at the current seq: earlier writes were acknowledged before this subscriber could have cached.
     this.subscribers.set(id, { id, raw, acked: this.seq });
     raw.on('close', () => this.drop(id, 'stream closed'));
+    // A write to a peer that just vanished (EPIPE) must end this subscription, never the process.
+    raw.on('error', () => this.drop(id, 'stream closed'));
     this.options.log.info({ subscriber: id, subscribers: this.subscribers.size }, 'change subscriber connected');
     return id;
   }
