@@ -7,6 +7,8 @@
  *   npm run bench                       10 s per scenario, 64 connections
  *   npm run bench -- --quick            3 s per scenario
  *   npm run bench -- --duration 1 --connections 16 --only lookup-cache-hit,buy --profile --out dir
+ *
+ * The baseline runs before every scenario and at the end; each ratio uses the baseline runs on either side.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,16 +129,32 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${scenario.name.padEnd(18)} ${Math.round(m.rps)} rps, p99 ${m.latency.p99.toFixed(2)} ms\n`);
       return m;
     };
-    // The baseline runs first and last; the ratio uses the mean of both, so a neighbour's load is shared fairly.
-    const baseFirst = await run(SCENARIOS[0]);
-    for (const scenario of selected.slice(1)) results.push({ scenario, m: await run(scenario) });
-    const baseLast = await run(SCENARIOS[0]);
-    const baseRps = (baseFirst.rps + baseLast.rps) / 2;
-    const baseM: Measurement = { ...baseFirst, rps: baseRps, requests: baseFirst.requests + baseLast.requests, errors: baseFirst.errors + baseLast.errors, non2xx: baseFirst.non2xx + baseLast.non2xx, timeouts: baseFirst.timeouts + baseLast.timeouts };
+    // Neighbours on a shared machine come and go, so the baseline runs before every scenario and once more at the
+    // end; each scenario is compared with the mean of the baseline runs just before and just after it.
+    const baselines: Measurement[] = [await run(SCENARIOS[0])];
+    const ratios: number[] = [];
+    for (const scenario of selected.slice(1)) {
+      const m = await run(scenario);
+      baselines.push(await run(SCENARIOS[0]));
+      ratios.push(m.rps / ((baselines[baselines.length - 2].rps + baselines[baselines.length - 1].rps) / 2));
+      results.push({ scenario, m });
+    }
+    const baseRps = baselines.reduce((sum, b) => sum + b.rps, 0) / baselines.length;
+    const sum = (key: 'requests' | 'errors' | 'non2xx' | 'timeouts') => baselines.reduce((total, b) => total + b[key], 0);
+    const worstBase = baselines.reduce((worst, b) => (b.latency.p99 > worst.latency.p99 ? b : worst));
+    const baseM: Measurement = {
+      ...worstBase,
+      rps: baseRps,
+      requests: sum('requests'),
+      errors: sum('errors'),
+      non2xx: sum('non2xx'),
+      timeouts: sum('timeouts'),
+    };
     results.unshift({ scenario: SCENARIOS[0], m: baseM });
+    ratios.unshift(1);
 
-    const rows = results.map(({ scenario, m }) => {
-      const ratio = m.rps / baseRps;
+    const rows = results.map(({ scenario, m }, i) => {
+      const ratio = ratios[i];
       const errors = m.errors + m.non2xx + m.timeouts;
       const checks: string[] = [];
       if (scenario.target_min_ratio !== undefined) checks.push(`ratio ≥ ${scenario.target_min_ratio}: ${ratio >= scenario.target_min_ratio ? 'met' : 'MISSED'}`);
@@ -145,7 +163,7 @@ async function main(): Promise<void> {
       return { name: scenario.name, label: scenario.label, rps: m.rps, ratio, latency: m.latency, requests: m.requests, errors, targets: checks };
     });
     const loadAfter = loadavg();
-    printTable(rows, baseFirst.rps, baseLast.rps);
+    printTable(rows, baselines.map((b) => b.rps));
 
     mkdirSync(options.out, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -153,7 +171,7 @@ async function main(): Promise<void> {
       when: new Date().toISOString(),
       machine: { cores: cpuCount, cpu: cpus()[0]?.model, node: process.version, loadavg_before: loadBefore, loadavg_after: loadAfter },
       settings: { connections: options.connections, duration_s: options.durationS, warmup_s: options.warmupS },
-      baseline_rps: { first: baseFirst.rps, last: baseLast.rps, mean: baseRps },
+      baseline_rps: { runs: baselines.map((b) => b.rps), mean: baseRps },
       scenarios: rows,
     };
     const json = join(options.out, `bench-${stamp}.json`);
@@ -183,8 +201,7 @@ async function waitForCache(url: string): Promise<void> {
 
 function printTable(
   rows: { label: string; rps: number; ratio: number; latency: Measurement['latency']; errors: number; targets: string[] }[],
-  baseFirst: number,
-  baseLast: number,
+  baselineRuns: number[],
 ): void {
   const head = ['scenario', 'rps', '× baseline', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'errors', 'targets'];
   const body = rows.map((r) => [
@@ -201,7 +218,10 @@ function printTable(
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   process.stdout.write(`\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${body.map(line).join('\n')}\n`);
-  process.stdout.write(`baseline rps: ${Math.round(baseFirst)} first, ${Math.round(baseLast)} last (ratios use the mean)\n\n`);
+  process.stdout.write(
+    `baseline rps, run before each scenario and at the end: ${baselineRuns.map(Math.round).join(', ')}\n` +
+      'each ratio uses the mean of the baseline runs just before and after that scenario; the baseline row shows their mean and the worst p99\n\n',
+  );
 }
 
 main().catch((err: unknown) => {
