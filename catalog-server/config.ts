@@ -7,6 +7,8 @@ export interface CatalogConfig extends CommonConfig {
   /** The books a brand-new database starts with. */
   seedPath: string;
   graceMs: number;
+  /** How long a write waits for every subscribed frontend to apply its change event before cutting it off. */
+  eventsAckTimeoutMs: number;
 }
 
 export const DEFAULT_SEED_PATH = join(projectRoot(), 'catalog-server', 'seed', 'books.json');
@@ -18,5 +20,6 @@ export function readCatalogConfig(env: Env = process.env): CatalogConfig {
     dbPath: readPath(env, 'DB_PATH', 'data/catalog.db'),
     seedPath: readPath(env, 'SEED_PATH', DEFAULT_SEED_PATH),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
+    eventsAckTimeoutMs: readPositiveInt(env, 'EVENTS_ACK_TIMEOUT_MS', 300),
   };
 }

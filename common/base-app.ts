@@ -13,6 +13,7 @@ import { errors } from './errors';
 import { makeErrorHandler, type ErrorPageRenderer } from './error-handler';
 import { loggerOptions } from './logger';
 import { registerOpenApi } from './openapi';
+import { Metrics, registerMetrics } from './metrics';
 import { Health, Readiness } from './schemas';
 import type { LogLevel } from './config';
 
@@ -34,6 +35,8 @@ export interface BaseAppOptions {
   renderErrorPage?: ErrorPageRenderer;
   /** Overrides of SERVER_LIMITS (tests shorten the timeouts). */
   limits?: Partial<ServerLimits>;
+  /** Pass one in when something built before the app (an Upstream) must record into it; else a fresh one. */
+  metrics?: Metrics;
 }
 
 export interface ServerLimits {
@@ -126,6 +129,8 @@ export function createBaseApp(options: BaseAppOptions): App {
   app.setNotFoundHandler(async (request) => {
     throw errors.routeNotFound(request.method, request.url);
   });
+
+  registerMetrics(app, options.metrics ?? new Metrics(options.service));
 
   app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }));
 

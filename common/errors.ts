@@ -26,6 +26,8 @@ export const errors = {
   topicNotFound: (topic: string, known: string[]) =>
     new AppError(404, 'topic_not_found', `no books on topic '${topic}'; known topics: ${known.join(', ') || 'none'}`),
   orderNotFound: (id: string) => new AppError(404, 'order_not_found', `there is no order with id '${id}'`),
+  subscriberNotFound: (id: string) =>
+    new AppError(404, 'subscriber_not_found', `change subscriber '${id}' is not connected; subscribe again`),
   routeNotFound: (method: string, url: string) =>
     new AppError(404, 'not_found', `no route for ${method} ${url.split('?')[0]}`),
   methodNotAllowed: (allow: string) =>

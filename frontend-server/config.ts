@@ -1,4 +1,4 @@
-import { readCommon, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+import { ConfigError, readCommon, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
 
 export interface FrontendConfig extends CommonConfig {
   catalogUrl: string;
@@ -8,6 +8,19 @@ export interface FrontendConfig extends CommonConfig {
   graceMs: number;
   /** Per-client (IP) limit on POST /buy: BUY_RATE_LIMIT_MAX buys per BUY_RATE_LIMIT_WINDOW_MS. */
   buyRateLimit: { max: number; windowMs: number };
+  /** CACHE=off sends every lookup and search to the catalog (for measurements); default on. */
+  cache: boolean;
+  cacheMaxEntries: number;
+  /** Safety net behind push invalidation. */
+  cacheTtlMs: number;
+}
+
+function readSwitch(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got '${env[name]}'`);
 }
 
 /** The only place the frontend reads its environment. */
@@ -22,5 +35,8 @@ export function readFrontendConfig(env: Env = process.env): FrontendConfig {
       max: readPositiveInt(env, 'BUY_RATE_LIMIT_MAX', 60),
       windowMs: readPositiveInt(env, 'BUY_RATE_LIMIT_WINDOW_MS', 60_000),
     },
+    cache: readSwitch(env, 'CACHE', true),
+    cacheMaxEntries: readPositiveInt(env, 'CACHE_MAX_ENTRIES', 10_000),
+    cacheTtlMs: readPositiveInt(env, 'CACHE_TTL_MS', 60_000),
   };
 }

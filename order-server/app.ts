@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
+import { Metrics, timeCalls } from '../common/metrics';
 import { Upstream } from '../common/upstream';
 import { BuyService, type BuyServiceOptions } from './buy-service';
 import type { OrderLedger } from './ledger/types';
@@ -29,22 +30,32 @@ declare module 'fastify' {
 export function buildOrderApp(options: OrderAppOptions): App {
   const { ledger, token, reconcileIntervalMs = 5000 } = options;
   const timeoutMs = options.upstreamTimeoutMs ?? 1000;
+  const metrics = new Metrics('order');
   const catalog = new Upstream({
     name: 'catalog',
     origin: options.catalogUrl,
     token,
     timeoutMs,
     dispatcher: options.catalogDispatcher,
+    metrics,
   });
-  const buys = new BuyService(ledger, catalog, { crashHook: options.crashHook });
+  const ledgerTx = metrics.histogram('sqlite_transaction_seconds', 'Time spent in one SQLite write transaction', ['op']);
+  const buys = new BuyService(timeCalls(ledger, ['createPending', 'confirm', 'reject'], ledgerTx), catalog, {
+    crashHook: options.crashHook,
+  });
   const app = createBaseApp({
     service: 'order',
     logLevel: options.logLevel,
+    metrics,
     readiness: {
       database: () => ledger.ping(),
       catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
     },
   });
+  // Read when scraped; capped like the ledger's own listing.
+  metrics.gauge('orders_pending', 'Orders waiting for the catalog\'s answer (counted up to 1000)', async () =>
+    (await ledger.list({ limit: 1000, status: 'pending' })).length,
+  );
   app.decorate('buys', buys);
   registerOrderRoutes(app, buys, ledger, token);
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase } from '../../common/sqlite';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
@@ -59,11 +60,13 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly purchaseTx;
   private readonly restockTx;
   private readonly updateTx;
+  private readonly commits: GroupCommit;
 
   constructor(path: string, seedPath?: string) {
     this.db = openDatabase(path);
     migrate(this.db, SCHEMA);
     const db = this.db;
+    this.commits = new GroupCommit(db);
     this.stmt = {
       all: db.prepare<[], Book>(`SELECT ${BOOK_COLUMNS} FROM books ORDER BY id`),
       topics: db.prepare<[], { topic: string }>('SELECT DISTINCT topic FROM books ORDER BY topic_key'),
@@ -171,7 +174,8 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
-    return this.purchaseTx.immediate(id, orderId);
+    // Concurrent purchases share one durable commit (one fsync); each still runs in its own savepoint.
+    return this.commits.run(() => this.purchaseTx.immediate(id, orderId));
   }
 
   async getPurchase(orderId: string): Promise<PurchaseRecord | null> {

@@ -7,11 +7,13 @@ import { IDEMPOTENCY_HEADER, readIdempotencyKey } from '../../common/idempotency
 import { prefersHtml } from '../../common/negotiate';
 import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';
+import type { CatalogReads } from '../cache/catalog-reads';
 import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages';
 
 export interface StoreUpstreams {
-  catalog: Upstream;
   order: Upstream;
+  /** Lookups and searches, through the cache unless CACHE=off. */
+  reads: CatalogReads;
 }
 
 export interface BuyRateLimit {
@@ -31,7 +33,7 @@ function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, pa
 }
 
 /** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
-export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
+export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
   app.get(
     '/search/:topic',
     {
@@ -41,8 +43,7 @@ export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams
       },
     },
     async (request, reply) => {
-      const path = `/query_by_topic/${encodeURIComponent(request.params.topic)}`;
-      const result = await catalog.call<TopicResult>('GET', path, ctx(request));
+      const result = await reads.search(request.params.topic, ctx(request));
       return negotiate(request, reply, result, searchPage);
     },
   );
@@ -54,8 +55,7 @@ export function registerStoreRoutes(app: App, { catalog, order }: StoreUpstreams
     async (request, reply) => reply.redirect(`/search/${encodeURIComponent(request.query.topic.trim())}`, 303),
   );
 
-  const lookup = (request: FastifyRequest, id: number) =>
-    catalog.call<Book>('GET', `/query_by_item_number/${id}`, ctx(request));
+  const lookup = (request: FastifyRequest, id: number) => reads.lookup(id, ctx(request));
 
   app.get(
     '/lookup/:n',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase } from '../../common/sqlite';
 import type { Order } from '../../common/schemas';
 import type { CreateResult, ListOptions, OrderLedger } from './types';
@@ -35,11 +36,14 @@ function toOrder(row: Order): Order {
 export class SqliteOrderLedger implements OrderLedger {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** Concurrent buys' ledger writes share one durable commit (one fsync) instead of one each. */
+  private readonly commits: GroupCommit;
 
   constructor(path: string) {
     this.db = openDatabase(path);
     migrate(this.db, SCHEMA);
     const db = this.db;
+    this.commits = new GroupCommit(db);
     this.stmt = {
       insert: db.prepare<[string, number, string | null, string, string], Order>(
         `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at)
@@ -69,10 +73,12 @@ export class SqliteOrderLedger implements OrderLedger {
 
   async createPending(itemNumber: number, idempotencyKey?: string): Promise<CreateResult> {
     const now = new Date().toISOString();
-    const created = this.stmt.insert.get(randomUUID(), itemNumber, idempotencyKey ?? null, now, now);
-    if (created) return { order: toOrder(created), created: true };
-    // Only the key can conflict (order ids are fresh UUIDs): hand back the order that key already made.
-    return { order: toOrder(this.stmt.byKey.get(idempotencyKey!)!), created: false };
+    return this.commits.run(() => {
+      const created = this.stmt.insert.get(randomUUID(), itemNumber, idempotencyKey ?? null, now, now);
+      if (created) return { order: toOrder(created), created: true };
+      // Only the key can conflict (order ids are fresh UUIDs): hand back the order that key already made.
+      return { order: toOrder(this.stmt.byKey.get(idempotencyKey!)!), created: false };
+    });
   }
 
   async getByKey(idempotencyKey: string): Promise<Order | null> {
@@ -81,12 +87,12 @@ export class SqliteOrderLedger implements OrderLedger {
   }
 
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
-    this.stmt.confirm.run(title, priceCents, new Date().toISOString(), orderId);
+    await this.commits.run(() => this.stmt.confirm.run(title, priceCents, new Date().toISOString(), orderId));
     return this.mustGet(orderId);
   }
 
   async reject(orderId: string, reason: string): Promise<Order> {
-    this.stmt.reject.run(reason, new Date().toISOString(), orderId);
+    await this.commits.run(() => this.stmt.reject.run(reason, new Date().toISOString(), orderId));
     return this.mustGet(orderId);
   }
 

@@ -1,0 +1,123 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Seconds; fine at the low end because a cached lookup answers in well under a millisecond. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * One Prometheus registry per app (never prom-client's global one), so two apps in one test process never share
+ * or clash over counters. Services add their own metrics to `registry` (cache, SQLite, pending orders).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly upstreamDuration: Histogram<'target' | 'method' | 'outcome'>;
+  /** Label lookups hash an object each time; the hot path binds each (method, route, status) child once. */
+  private readonly children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'method' | 'route' | 'status'> }>();
+
+  constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
+    this.registry.setDefaultLabels({ service });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from request received to response sent, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'upstream_request_duration_seconds',
+      help: 'Calls to another Bazar service, by target service, method and outcome (status code or "failed")',
+      labelNames: ['target', 'method', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A gauge read when scraped, so the hot path pays nothing for it. */
+  gauge(name: string, help: string, read: () => number | Promise<number>): Gauge {
+    return new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        this.set(await read());
+      },
+    });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = { method, route, status: String(status) };
+      child = { count: this.httpRequests.labels(labels), time: this.httpDuration.labels(labels) };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
+/**
+ * Counts and times every answer by route pattern (never the raw URL: `/lookup/1`, `/lookup/2`… would each be a
+ * new series), and serves the registry at GET /metrics in Prometheus text format.
+ */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.decorate('metrics', metrics);
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    // Unmatched URLs all share one label so scanners cannot blow up the series count.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  // Text, not JSON: a string payload with a non-JSON content type is sent as it is, schema or not.
+  const schema = { response: { 200: { type: 'string', description: 'Prometheus text exposition format' } } };
+  app.get('/metrics', { logLevel: 'warn', schema }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
+
+/**
+ * Times the named async methods of `target` into `histogram` (label `op` = method name), leaving every other
+ * method as it was; used to time SQLite write transactions without touching the store's code.
+ */
+export function timeCalls<T extends object>(target: T, methods: (keyof T & string)[], histogram: Histogram<'op'>): T {
+  const timed = new Set<string | symbol>(methods);
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (!timed.has(prop) || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const end = histogram.startTimer({ op: String(prop) });
+        try {
+          return await value.apply(obj, args);
+        } finally {
+          end();
+        }
+      };
+    },
+  });
+}

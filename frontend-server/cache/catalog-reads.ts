@@ -1,0 +1,116 @@
+import type { Counter } from 'prom-client';
+import type { Metrics } from '../../common/metrics';
+import type { Book, TopicResult } from '../../common/schemas';
+import { normalizeTopic } from '../../common/topic';
+import type { CallContext, Upstream } from '../../common/upstream';
+import type { ChangeEvent } from './change-subscriber';
+import { ResponseCache } from './response-cache';
+
+type Kind = 'lookup' | 'search';
+
+const bookKey = (id: number) => `b:${id}`;
+const topicKey = (topic: string) => `t:${topic}`;
+
+/**
+ * The frontend's two cacheable reads. Without a cache (CACHE=off) they go straight to the catalog; with one, a hit
+ * never leaves the process and a miss fills the cache unless a change for that key arrived meanwhile.
+ */
+export class CatalogReads {
+  /** Children bound once: a labelled inc() hashes its labels on every call, and hits are the hot path. */
+  private readonly hits: Record<Kind, Counter.Internal>;
+  private readonly misses: Record<Kind, Counter.Internal>;
+  private readonly invalidations: Counter<'reason'>;
+
+  /** Updated by a short interval timer; a hit seeing it overdue knows this process was stalled (GC, SIGSTOP, CPU). */
+  private lastTick = performance.now();
+  private stallMs = 150;
+  private watchdog?: NodeJS.Timeout;
+
+  constructor(
+    private readonly catalog: Upstream,
+    private readonly cache: ResponseCache<unknown> | undefined,
+    metrics: Metrics,
+  ) {
+    const hits = metrics.counter('cache_hits_total', 'Answers served from the frontend cache', ['kind']);
+    const misses = metrics.counter('cache_misses_total', 'Cacheable reads that went to the catalog', ['kind']);
+    this.hits = { lookup: hits.labels('lookup'), search: hits.labels('search') };
+    this.misses = { lookup: misses.labels('lookup'), search: misses.labels('search') };
+    this.invalidations = metrics.counter(
+      'cache_invalidations_total',
+      'Cache entries dropped: "change" by a change event, "flush" when the change stream was lost, "stall" after this process stalled',
+      ['reason'],
+    );
+    metrics.gauge('cache_entries', 'Entries in the frontend cache', () => cache?.size ?? 0);
+    metrics.gauge('cache_live', '1 while subscribed to the catalog\'s changes and caching, else 0', () => (this.live ? 1 : 0));
+  }
+
+  /** True while subscribed to the catalog's changes (only then are answers cached and served from cache). */
+  get live(): boolean {
+    return this.cache?.isLive ?? false;
+  }
+
+  lookup(id: number, ctx: CallContext): Promise<Book> {
+    return this.read('lookup', bookKey(id), () => this.catalog.call<Book>('GET', `/query_by_item_number/${id}`, ctx));
+  }
+
+  search(topic: string, ctx: CallContext): Promise<TopicResult> {
+    const path = `/query_by_topic/${encodeURIComponent(topic)}`;
+    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.call<TopicResult>('GET', path, ctx));
+  }
+
+  applyChange(change: ChangeEvent): void {
+    if (!this.cache) return;
+    if (change.ids === 'all' || change.topics === 'all') {
+      this.invalidations.inc({ reason: 'change' }, this.cache.flush());
+      return;
+    }
+    const keys = [...change.ids.map(bookKey), ...change.topics.map(topicKey)];
+    this.invalidations.inc({ reason: 'change' }, this.cache.invalidate(keys));
+  }
+
+  /**
+   * The catalog cuts off a subscriber that has not acknowledged a change within ackTimeoutMs. A frontend stalled
+   * that long may have been cut off, with the change and the disconnect both still unread in its socket buffers,
+   * while a client's request waits on another socket and could be read first. So a hit is served only if the
+   * watchdog ticked within half that time; otherwise everything is flushed and the read goes to the catalog.
+   */
+  connected(ackTimeoutMs: number): void {
+    if (!this.cache) return;
+    this.stallMs = Math.max(10, ackTimeoutMs / 2);
+    if (!this.watchdog) {
+      this.watchdog = setInterval(() => (this.lastTick = performance.now()), Math.max(5, this.stallMs / 5));
+      this.watchdog.unref();
+    }
+    this.lastTick = performance.now();
+    this.cache.goLive();
+  }
+
+  stop(): void {
+    clearInterval(this.watchdog);
+  }
+
+  disconnected(): void {
+    if (!this.cache) return;
+    this.invalidations.inc({ reason: 'flush' }, this.cache.size);
+    this.cache.goDark();
+  }
+
+  private notStalled(): boolean {
+    const now = performance.now();
+    if (now - this.lastTick <= this.stallMs) return true;
+    this.invalidations.inc({ reason: 'stall' }, this.cache!.flush());
+    this.lastTick = now;
+    return false;
+  }
+
+  private async read<T>(kind: Kind, key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.cache) return load();
+    const cached = this.cache.get(key);
+    if (cached !== undefined && this.notStalled()) {
+      this.hits[kind].inc();
+      return cached as T;
+    }
+    this.misses[kind].inc();
+    return (await this.cache.fill(key, load)).value as T;
+  }
+}
