@@ -98,7 +98,8 @@ async function main(): Promise<void> {
     const baseline = await start('baseline', 'dist/bench/baseline-server.js', {}, { ...ready, readyPath: '/hello' });
     const catalog = await start('catalog', 'dist/catalog-server/server.js', { ...common, DB_PATH: join(data, 'catalog.db') }, ready);
     const order = await start('order', 'dist/order-server/server.js', { ...common, DB_PATH: join(data, 'orders.db'), CATALOG_URL: catalog.url }, ready);
-    const upstreams = { ...common, CATALOG_URL: catalog.url, ORDER_URL: order.url };
+    // One load generator is one client IP: lift the per-client buy limit, or the buy scenarios measure 429s.
+    const upstreams = { ...common, CATALOG_URL: catalog.url, ORDER_URL: order.url, BUY_RATE_LIMIT_MAX: '999999999' };
     const frontend = await start('frontend', 'dist/frontend-server/server.js', upstreams, ready);
     const frontendNoCache = await start('frontend-nocache', 'dist/frontend-server/server.js', { ...upstreams, CACHE: 'off' }, ready);
     const urls = { baseline: baseline.url, frontend: frontend.url, frontendNoCache: frontendNoCache.url };
