@@ -45,7 +45,7 @@ export const errors = {
       `the catalog did not answer in time; order ${orderId} is pending and will be settled shortly`,
     ),
   invalidIdempotencyKey: () =>
-    new AppError(400, 'invalid_idempotency_key', 'the Idempotency-Key header must be 1 to 64 visible ASCII characters'),
+    new AppError(400, 'invalid_idempotency_key', 'an idempotency key (Idempotency-Key header or idempotency_key form field) must be 1 to 64 visible ASCII characters'),
   idempotencyKeyReused: () =>
     new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used to buy another book'),
   requestInProgress: () =>

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
-import { IDEMPOTENCY_HEADER, readIdempotencyKey } from '../../common/idempotency';
+import { IDEMPOTENCY_HEADER, readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
 import { prefersHtml } from '../../common/negotiate';
 import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';
@@ -77,7 +77,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
       const id = toItemNumber(request.params);
       // Without a client key each request is a new buy, but it still gets a key of its own so that our retries
       // to the order server can never buy twice.
-      const key = readIdempotencyKey(request) ?? `auto-${randomUUID()}`;
+      const key = readIdempotencyKey(request) ?? readFormIdempotencyKey(request) ?? `auto-${randomUUID()}`;
       const placed = await order.call<Order>('POST', `/buy/${id}`, ctx(request), undefined, {
         headers: { [IDEMPOTENCY_HEADER]: key },
         idempotent: true,

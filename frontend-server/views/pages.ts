@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { IDEMPOTENCY_FORM_FIELD } from '../../common/idempotency';
 import type { Book, Order, TopicResult } from '../../common/schemas';
 import { formatPrice, html, type SafeHtml } from './html';
 import { layout, searchForm, stockBadge, topicSlug } from './layout';
@@ -50,9 +52,12 @@ ${searchForm(result.topic)}`,
   );
 }
 
+/** Each rendered form carries a fresh idempotency key: a double-click or a resent POST buys one copy, not two. */
 function buyForm(book: Book): SafeHtml {
   return book.stock > 0
-    ? html`<form action="/buy/${book.id}" method="post"><button type="submit">Buy for ${formatPrice(book.price_cents)}</button></form>`
+    ? html`<form action="/buy/${book.id}" method="post">
+<input type="hidden" name="${IDEMPOTENCY_FORM_FIELD}" value="${randomUUID()}">
+<button type="submit">Buy for ${formatPrice(book.price_cents)}</button></form>`
     : html`<p><button type="button" disabled aria-describedby="sold-out-note">Sold out</button></p>
 <p id="sold-out-note" class="note">Every copy has been sold. New stock arrives with the next restock; until then,
 <a href="/search/${topicSlug(book.topic)}">other books on ${book.topic}</a> may interest you.</p>`;

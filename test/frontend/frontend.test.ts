@@ -74,6 +74,39 @@ describe('frontend: against the real catalog and order servers', () => {
     expect(res.body).to.include(placed.order_id).and.include('RPCs for Dummies').and.include('$50.00').and.include('4 in stock');
   });
 
+  it('when the same Buy form is submitted twice (a double-click), then one copy is bought and both pages show that order', async () => {
+    const page = await stack.frontend.inject({ url: '/lookup/2', headers: HTML });
+    const key = /name="idempotency_key" value="([^"]+)"/.exec(page.body)?.[1];
+    expect(key).to.match(/^[0-9a-f-]{36}$/);
+    const submit = () =>
+      stack.frontend.inject({
+        method: 'POST',
+        url: '/buy/2',
+        headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `idempotency_key=${key}`,
+      });
+    const [first, second] = [await submit(), await submit()];
+    expect([first.statusCode, second.statusCode]).to.deep.equal([201, 201]);
+    const orders = await stack.ledger.list({ limit: 10 });
+    expect(orders).to.have.length(1);
+    expect(first.body).to.include(orders[0].order_id);
+    expect(second.body).to.include(orders[0].order_id);
+    expect((await stack.store.getBook(2))?.stock).to.equal(4);
+  });
+
+  it('when a form sends a malformed idempotency key, then 400 invalid_idempotency_key and nothing is bought', async () => {
+    const res = await stack.frontend.inject({
+      method: 'POST',
+      url: '/buy/2',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `idempotency_key=${'k'.repeat(65)}`,
+    });
+    expect(res.statusCode).to.equal(400);
+    expect(res.json().error.code).to.equal('invalid_idempotency_key');
+    expect((await stack.store.getBook(2))?.stock).to.equal(5);
+    expect(await stack.ledger.list({ limit: 10 })).to.deep.equal([]);
+  });
+
   it('when a browser asks for an unknown book, then an HTML error page with the status', async () => {
     const res = await stack.frontend.inject({ url: '/lookup/404', headers: HTML });
     expect(res.statusCode).to.equal(404);
