@@ -51,9 +51,12 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** Every kind once, then random kinds up to `count`, shuffled; gaps of 1–2 s between faults. */
+/**
+ * Every kind once and restocks three times (so every run has stock to sell and exactly-once is tested on sales, not
+ * only on refusals), then random kinds up to `count`, shuffled; gaps of 1–2 s between faults.
+ */
 export function schedule(random: () => number, count: number): Array<{ kind: FaultKind; gapMs: number; value: number }> {
-  const kinds = [...ALL_FAULTS];
+  const kinds: FaultKind[] = [...ALL_FAULTS, 'restock', 'restock'];
   while (kinds.length < count) kinds.push(ALL_FAULTS[Math.floor(random() * ALL_FAULTS.length)]);
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
