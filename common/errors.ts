@@ -38,6 +38,13 @@ export const errors = {
     new AppError(422, 'order_id_reused', `order id '${orderId}' was already used for another book`),
   upstreamUnavailable: (service: string) =>
     new AppError(503, 'upstream_unavailable', `the ${service} service is unavailable, please try again shortly`),
+  buyOutcomeUnknown: () =>
+    new AppError(
+      503,
+      'upstream_unavailable',
+      'the order service did not answer in time, so this buy may still complete; retry with the same ' +
+        'Idempotency-Key to get its outcome (never a second copy)',
+    ),
   orderPending: (orderId: string) =>
     new AppError(
       503,

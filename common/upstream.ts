@@ -16,6 +16,11 @@ export interface UpstreamOptions {
   connections?: number;
   /** Extra attempts for calls that are safe to repeat (GETs, and writes the caller marks idempotent). Default 2. */
   retries?: number;
+  /**
+   * The error for "this upstream did not answer" (default: 503 upstream_unavailable naming it). A caller whose
+   * request may have been applied anyway (a buy) says so here.
+   */
+  unavailable?: () => AppError;
   /** Where call latency by target is recorded (upstream_request_duration_seconds). */
   metrics?: Metrics;
 }
@@ -58,6 +63,7 @@ export class Upstream {
   private readonly ownsDispatcher: boolean;
   private readonly retries: number;
   private readonly metrics?: Metrics;
+  private readonly unavailable: () => AppError;
 
   constructor(options: UpstreamOptions) {
     this.name = options.name;
@@ -67,6 +73,7 @@ export class Upstream {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.retries = options.retries ?? 2;
     this.metrics = options.metrics;
+    this.unavailable = options.unavailable ?? (() => errors.upstreamUnavailable(options.name));
     this.dispatcher =
       options.dispatcher ??
       new Pool(options.origin, {
@@ -109,7 +116,7 @@ export class Upstream {
       ctx.log.debug({ upstream: this.name, path, attempt, pause }, 'retrying upstream call');
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
-    if (answer === undefined) throw errors.upstreamUnavailable(this.name);
+    if (answer === undefined) throw this.unavailable();
     const { statusCode, json, retryAfter } = answer;
     if (statusCode >= 200 && statusCode < 300) return json as T;
     const relayed = asErrorBody(json);
@@ -119,7 +126,7 @@ export class Upstream {
       throw new AppError(statusCode, relayed.code, relayed.message, headers);
     }
     ctx.log.error({ upstream: this.name, path, statusCode, body: json }, 'unexpected upstream answer');
-    throw errors.upstreamUnavailable(this.name);
+    throw this.unavailable();
   }
 
   /** Rejects with a short reason unless the upstream answers its /healthz; used by /readyz. */

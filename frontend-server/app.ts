@@ -58,6 +58,8 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
     timeoutMs,
     dispatcher: options.orderDispatcher,
     metrics,
+    // The order server may have received the buy and apply it after we gave up waiting: say so, and how to find out.
+    unavailable: errors.buyOutcomeUnknown,
   });
   const app = createBaseApp({
     service: 'frontend',
