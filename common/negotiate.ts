@@ -1,12 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 
+const HTML = /html/i;
+
 /**
  * True when the client prefers HTML over JSON. Browsers send `Accept: text/html,...`; API clients send JSON,
  * `*\/*` or nothing, and keep getting JSON. Ties go to whichever type the client listed first.
  */
 export function prefersHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
-  if (!accept) return false;
+  // Most requests are API clients: no "html" anywhere means no HTML type, so skip the parse.
+  if (!accept || !HTML.test(accept)) return false;
   let html = -1;
   let json = -1;
   let htmlPos = Infinity;

@@ -44,6 +44,11 @@ export class CatalogReads {
     metrics.gauge('cache_live', '1 while subscribed to the catalog\'s changes and caching, else 0', () => (this.live ? 1 : 0));
   }
 
+  /** False with CACHE=off: every read goes to the catalog. */
+  get caching(): boolean {
+    return this.cache !== undefined;
+  }
+
   /** True while subscribed to the catalog's changes (only then are answers cached and served from cache). */
   get live(): boolean {
     return this.cache?.isLive ?? false;

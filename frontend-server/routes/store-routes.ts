@@ -32,8 +32,34 @@ function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, pa
   return reply.type('text/html; charset=utf-8').send(page(value));
 }
 
+/**
+ * JSON bytes of cached values, made once by the route's own response serializer (so byte-identical to a fresh
+ * answer) and reused by every hit. Keyed by the cached object itself: a value dropped from the cache (change,
+ * flush, TTL) is a new object next time, so bytes can never outlive their value.
+ */
+class SerializedHits {
+  private readonly bytes = new WeakMap<object, Buffer>();
+
+  send<T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) {
+    if (prefersHtml(request)) return reply.type('text/html; charset=utf-8').send(page(value));
+    let body = this.bytes.get(value);
+    if (body === undefined) {
+      body = Buffer.from(reply.serialize(value) as string);
+      this.bytes.set(value, body);
+    }
+    return reply.type(JSON_TYPE).send(body);
+  }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
 export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
+  // Without a cache every value is fresh from the catalog and used once: nothing to reuse.
+  const hits = reads.caching ? new SerializedHits() : undefined;
+  const answer = <T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) =>
+    hits ? hits.send(request, reply, value, page) : negotiate(request, reply, value, page);
+
   app.get(
     '/search/:topic',
     {
@@ -44,7 +70,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
     },
     async (request, reply) => {
       const result = await reads.search(request.params.topic, ctx(request));
-      return negotiate(request, reply, result, searchPage);
+      return answer(request, reply, result, searchPage);
     },
   );
 
@@ -60,7 +86,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
   app.get(
     '/lookup/:n',
     { schema: { params: ItemNumberParams, response: { 200: Book, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody } } },
-    async (request, reply) => negotiate(request, reply, await lookup(request, toItemNumber(request.params)), bookPage),
+    async (request, reply) => answer(request, reply, await lookup(request, toItemNumber(request.params)), bookPage),
   );
 
   app.post(

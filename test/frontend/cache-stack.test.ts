@@ -63,6 +63,30 @@ describe('frontend cache with push invalidation (in-process stack)', function ()
     expect(await metric(stack.frontend, lookupHits)).to.equal(1);
   });
 
+  it('when a cached lookup or search is served from its stored bytes, then the answer is byte for byte the uncached one, and a change replaces the bytes', async () => {
+    const plain = await secondFrontend({ cache: false });
+    for (const url of ['/lookup/2', '/search/distributed-systems']) {
+      const fresh = await plain.inject({ method: 'GET', url });
+      const miss = await stack.frontend.inject({ method: 'GET', url });
+      const hit = await stack.frontend.inject({ method: 'GET', url });
+      expect(fresh.statusCode).to.equal(200);
+      for (const res of [miss, hit]) {
+        expect(res.statusCode).to.equal(200);
+        expect(res.headers['content-type']).to.equal(fresh.headers['content-type']);
+        expect(res.headers['content-length']).to.equal(fresh.headers['content-length']);
+        expect(res.body).to.equal(fresh.body);
+      }
+    }
+    expect(await metric(stack.frontend, lookupHits)).to.equal(1);
+    await stack.catalog.inject({ method: 'PUT', url: '/update/2', headers: AUTH, payload: { price_cents: 1234, stock: 5 } });
+    const after = await stack.frontend.inject({ method: 'GET', url: '/lookup/2' });
+    expect(after.json()).to.include({ price_cents: 1234, stock: 5 });
+    expect(after.body).to.equal((await plain.inject({ method: 'GET', url: '/lookup/2' })).body);
+    const page = await stack.frontend.inject({ method: 'GET', url: '/lookup/2', headers: { accept: 'text/html' } });
+    expect(page.headers['content-type']).to.equal('text/html; charset=utf-8');
+    expect(page.body).to.contain('<html');
+  });
+
   it('when a cached book is bought, then the next lookup through the buying frontend and through another shows the new stock', async () => {
     const other = await secondFrontend();
     const before = await lookup(stack.frontend, 1);
