@@ -45,6 +45,15 @@ export function readPositiveInt(env: Env, name: string, fallback: number): numbe
   return Number(raw);
 }
 
+/** An on/off switch: on, true, 1, yes / off, false, 0, no (any case); anything else is a ConfigError. */
+export function readSwitch(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got '${env[name]}'`);
+}
+
 export function readUrl(env: Env, name: string, fallback: string): string {
   const raw = present(env, name) ?? fallback;
   const url = URL.canParse(raw) ? new URL(raw) : undefined;

@@ -1,4 +1,4 @@
-import { ConfigError, readCommon, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+import { readCommon, readPositiveInt, readSwitch, readUrl, type CommonConfig, type Env } from '../common/config';
 
 export interface FrontendConfig extends CommonConfig {
   catalogUrl: string;
@@ -13,14 +13,6 @@ export interface FrontendConfig extends CommonConfig {
   cacheMaxEntries: number;
   /** Safety net behind push invalidation. */
   cacheTtlMs: number;
-}
-
-function readSwitch(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
-  if (['off', 'false', '0', 'no'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be on or off, got '${env[name]}'`);
 }
 
 /** The only place the frontend reads its environment. */

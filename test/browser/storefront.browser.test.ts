@@ -3,12 +3,10 @@
  * services in this process. Screenshots of every page land in test-artifacts/screenshots (git-ignored).
  */
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildFrontendApp } from '../../frontend-server/app';
 import type { App } from '../../common/base-app';
-import { AUTH, TEST_TOKEN, startStack, tempDir, type Stack } from '../helpers/stack';
+import { AUTH, TEST_TOKEN, startStack, type Stack } from '../helpers/stack';
 import { launchChromium, requireChromium, screenshotPath, type Browser } from './chromium';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -22,24 +20,19 @@ describe('browser: the storefront in headless Chromium', function () {
   let stack: Stack;
   let browser: Browser;
   let noJs: BrowserContext;
-  let seed: ReturnType<typeof tempDir>;
 
   before(async function () {
     requireChromium(this);
     // One book whose title and topic are hostile, as if someone had put them in the database.
-    seed = tempDir('bazar-seed-');
-    const seedPath = join(seed.dir, 'books.json');
-    writeFileSync(
-      seedPath,
-      JSON.stringify([
+    stack = await startStack({
+      books: [
         { id: 1, title: 'How to get a good grade in DOS in 20 minutes a day', topic: 'distributed systems', stock: 5, price_cents: 3000 },
         { id: 2, title: 'RPCs for Dummies', topic: 'distributed systems', stock: 5, price_cents: 5000 },
         { id: 3, title: 'Xen and the Art of Surviving Graduate School', topic: 'graduate school', stock: 5, price_cents: 2500 },
         { id: 4, title: 'Cooking for the Impatient Graduate Student', topic: 'graduate school', stock: 5, price_cents: 1500 },
         { id: 5, title: '<script>alert(4)</script> Hacking', topic: '"><svg onload=alert(3)>', stock: 3, price_cents: 999 },
-      ]),
-    );
-    stack = await startStack({ seedPath });
+      ],
+    });
     browser = await launchChromium();
     // The walk runs with JavaScript off: the store must work without it.
     noJs = await browser.newContext({ javaScriptEnabled: false, baseURL: stack.urls.frontend });
@@ -48,7 +41,6 @@ describe('browser: the storefront in headless Chromium', function () {
   after(async () => {
     await browser?.close();
     await stack?.close();
-    seed?.remove();
   });
 
   it('when a visitor walks home → topic → book → buy, then the confirmation shows the order and the new stock', async () => {

@@ -1,10 +1,8 @@
 /** The storefront's HTML through app.inject(): what each page says, that hostile values stay text, and that API clients still get JSON. */
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Book, Order } from '../../common/schemas';
 import { bookPage, errorPage, homePage, orderPage, searchPage } from '../../frontend-server/views/pages';
-import { AUTH, startStack, tempDir, type Stack } from '../helpers/stack';
+import { AUTH, startStack, type Stack } from '../helpers/stack';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 const PAYLOADS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>'];
@@ -18,25 +16,19 @@ function expectInert(body: string): void {
 
 describe('storefront pages', () => {
   let stack: Stack;
-  let seed: ReturnType<typeof tempDir>;
 
   before(async () => {
-    seed = tempDir('bazar-seed-');
-    const seedPath = join(seed.dir, 'books.json');
-    writeFileSync(
-      seedPath,
-      JSON.stringify([
+    stack = await startStack({
+      books: [
         { id: 1, title: 'RPCs for Dummies', topic: 'distributed systems', stock: 5, price_cents: 5000 },
         { id: 2, title: 'Almost Gone', topic: 'distributed systems', stock: 2, price_cents: 1234 },
         { id: 3, title: 'Gone', topic: 'graduate school', stock: 0, price_cents: 2500 },
         { id: 4, title: PAYLOADS[0], topic: PAYLOADS[1], stock: 3, price_cents: 999 },
-      ]),
-    );
-    stack = await startStack({ seedPath });
+      ],
+    });
   });
   after(async () => {
     await stack.close();
-    seed.remove();
   });
 
   const get = (url: string) => stack.frontend.inject({ url, headers: HTML });

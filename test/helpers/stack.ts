@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '../../common/base-app';
+import type { Book } from '../../common/schemas';
 import { buildCatalogApp } from '../../catalog-server/app';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
@@ -37,11 +38,17 @@ export interface Stack {
  * together over real HTTP. Component tests drive `frontend.inject()` (or any tier) and inspect store/ledger.
  */
 export async function startStack(
-  options: { token?: string; upstreamTimeoutMs?: number; seedPath?: string } = {},
+  /** `books`: seed the catalog with these instead of the repository's seed file (written into the stack's folder). */
+  options: { token?: string; upstreamTimeoutMs?: number; books?: Book[] } = {},
 ): Promise<Stack> {
   const token = 'token' in options ? options.token : TEST_TOKEN;
   const tmp = tempDir();
-  const store = newCatalogStore(tmp.dir, options.seedPath);
+  let seedPath = DEFAULT_SEED_PATH;
+  if (options.books) {
+    seedPath = join(tmp.dir, 'books.json');
+    writeFileSync(seedPath, JSON.stringify(options.books));
+  }
+  const store = newCatalogStore(tmp.dir, seedPath);
   const ledger = new SqliteOrderLedger(join(tmp.dir, 'orders.db'));
   const catalog = buildCatalogApp({ store, token, logLevel: 'silent' });
   const catalogUrl = await catalog.listen({ host: '127.0.0.1', port: 0 });
