@@ -73,10 +73,10 @@ export function redocly(args: string[]): { status: number | null; stdout: string
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** `redocly lint` over the given files; its JSON format prints one report per file, one after the other. */
+/** `redocly lint` over the given files; its JSON format prints one report per file, back to back (`}{`). */
 export function lintDocuments(files: string[]): { status: number | null; problems: LintProblem[] } {
   const { status, stdout, stderr } = redocly(['lint', ...files, '--format=json']);
-  const reports = stdout.split(/^(?=\{$)/m).filter((part) => part.trim() !== '');
+  const reports = stdout.split(/(?<=^\})(?=\{$)/m).filter((part) => part.trim() !== '');
   if (reports.length !== files.length) throw new Error(`redocly lint printed ${reports.length} reports:\n${stdout}\n${stderr}`);
   return { status, problems: reports.flatMap((report) => (JSON.parse(report) as { problems: LintProblem[] }).problems) };
 }

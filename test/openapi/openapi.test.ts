@@ -97,7 +97,7 @@ describe('OpenAPI documents: what a client generator and a linter need', () => {
     for (const service of SERVICES) {
       const ops = operationsOf(docs[service]);
       for (const { name, op } of ops) {
-        expect(op.operationId, `${service} ${name} operationId`).to.match(/^[a-z][A-Za-z]+$/);
+        expect(op.operationId, `${service} ${name} operationId`).to.be.a('string').that.matches(/^[a-z][A-Za-z]+$/);
         expect(op.summary, `${service} ${name} summary`).to.be.a('string').and.not.equal('');
       }
       const ids = ops.map(({ op }) => op.operationId);
