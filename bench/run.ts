@@ -56,7 +56,7 @@ interface Scenario {
   label: string;
   target: 'baseline' | 'frontend' | 'frontendNoCache';
   requests: Load['requests'];
-  /** Targets from the issue, checked and printed (never asserted: the machine is shared). */
+  /** Targets, checked and printed, never asserted: absolute speed depends on the hardware the bench runs on. */
   target_min_ratio?: number;
   target_max_p99_ms?: number;
 }
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${scenario.name.padEnd(18)} ${Math.round(m.rps)} rps, p99 ${m.latency.p99.toFixed(2)} ms\n`);
       return m;
     };
-    // Neighbours on a shared machine come and go, so the baseline runs before every scenario and once more at the
+    // A VM's speed drifts from minute to minute, so the baseline runs before every scenario and once more at the
     // end; each scenario is compared with the mean of the baseline runs just before and just after it.
     const baselines: Measurement[] = [await run(SCENARIOS[0])];
     const ratios: number[] = [];
