@@ -57,20 +57,33 @@ export interface LintProblem {
   location: { source: { ref: string }; pointer: string }[];
 }
 
-/**
- * Runs Redocly CLI (the devDependency, under this Node) with the repository's redocly.yaml. Usage data stays off
- * (REDOCLY_TELEMETRY, besides `telemetry: off` in the config) and so does the update check, so it runs offline.
- */
-export function redocly(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const cli = join(dirname(require.resolve('@redocly/cli/package.json')), 'bin', 'cli.js');
-  const result = spawnSync(process.execPath, [cli, ...args, '--config', join(ROOT, 'redocly.yaml')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-    timeout: 120_000,
-  });
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a package's command-line script (as its package.json "bin" names it) under this Node. */
+export function packageCli(
+  pkg: string,
+  script: string,
+  args: string[],
+  { cwd = ROOT, env }: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliResult {
+  const cli = join(dirname(require.resolve(`${pkg}/package.json`)), script);
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs Redocly CLI (the devDependency) with the repository's redocly.yaml. Usage data stays off (REDOCLY_TELEMETRY,
+ * besides `telemetry: off` in the config) and so does the update check, so it runs offline.
+ */
+export function redocly(args: string[]): CliResult {
+  return packageCli('@redocly/cli', 'bin/cli.js', [...args, '--config', join(ROOT, 'redocly.yaml')], {
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  });
 }
 
 /** `redocly lint` over the given files; its JSON format prints one report per file, back to back (`}{`). */

@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../common/paths';
-import { SERVICES, readDocument, writeDocuments } from '../helpers/openapi';
+import { SERVICES, packageCli, readDocument, writeDocuments } from '../helpers/openapi';
 import { TEST_TOKEN, startStack, tempDir, type Stack } from '../helpers/stack';
 
 const ROOT = projectRoot(__dirname);
@@ -24,13 +23,10 @@ interface StoreClient {
   }>;
 }
 
-/** Runs a Node CLI from node_modules under this Node; fails the test with its output when it fails. */
-function run(pkg: string, script: string, args: string[], cwd: string): string {
-  const cli = join(dirname(require.resolve(`${pkg}/package.json`)), script);
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (result.error) throw result.error;
-  expect(result.status, `${pkg} ${args.join(' ')}:\n${result.stdout}\n${result.stderr}`).to.equal(0);
-  return result.stdout;
+/** Runs a package's CLI in `cwd`; fails the test with its output when it fails. */
+function run(pkg: string, script: string, args: string[], cwd: string): void {
+  const { status, stdout, stderr } = packageCli(pkg, script, args, { cwd });
+  expect(status, `${pkg} ${args.join(' ')}:\n${stdout}\n${stderr}`).to.equal(0);
 }
 
 describe('OpenAPI documents: a client generated from them', function () {
