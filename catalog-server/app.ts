@@ -12,6 +12,8 @@ export interface CatalogAppOptions {
   store: CatalogStore;
   token?: string;
   logLevel?: LogLevel;
+  /** The address clients use, named in /openapi.json (config: PUBLIC_URL). */
+  publicUrl?: string;
   /** How long a write waits for every subscribed frontend to apply its change event (default 300 ms). */
   eventsAckTimeoutMs?: number;
   eventsHeartbeatMs?: number;
@@ -24,9 +26,9 @@ declare module 'fastify' {
 }
 
 /** Builds the catalog service around a store; never listens (server.ts does). Closing the app closes the store. */
-export function buildCatalogApp({ store, token, logLevel, eventsAckTimeoutMs, eventsHeartbeatMs }: CatalogAppOptions): App {
+export function buildCatalogApp({ store, token, logLevel, publicUrl, eventsAckTimeoutMs, eventsHeartbeatMs }: CatalogAppOptions): App {
   const metrics = new Metrics('catalog');
-  const app = createBaseApp({ service: 'catalog', logLevel, metrics, readiness: { database: () => store.ping() } });
+  const app = createBaseApp({ service: 'catalog', publicUrl, logLevel, metrics, readiness: { database: () => store.ping() } });
   const cutOff = metrics.counter('change_subscribers_cut_off_total', 'Frontends cut off for not acknowledging a change in time');
   const feed = new ChangeFeed({
     log: app.log,

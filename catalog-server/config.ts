@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { projectRoot } from '../common/paths';
-import { readCommon, readPath, readPositiveInt, type CommonConfig, type Env } from '../common/config';
+import { DEFAULT_PORTS, readCommon, readPath, readPositiveInt, type CommonConfig, type Env } from '../common/config';
 
 export interface CatalogConfig extends CommonConfig {
   dbPath: string;
@@ -16,7 +16,7 @@ export const DEFAULT_SEED_PATH = join(projectRoot(), 'catalog-server', 'seed', '
 /** The only place the catalog reads its environment. */
 export function readCatalogConfig(env: Env = process.env): CatalogConfig {
   return {
-    ...readCommon(env, 3001),
+    ...readCommon(env, DEFAULT_PORTS.catalog),
     dbPath: readPath(env, 'DB_PATH', 'data/catalog.db'),
     seedPath: readPath(env, 'SEED_PATH', DEFAULT_SEED_PATH),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),

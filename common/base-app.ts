@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -31,6 +32,8 @@ export type ReadinessCheck = () => Promise<void>;
 
 export interface BaseAppOptions {
   service: string;
+  /** The address clients use, named in the OpenAPI document's `servers`; default: the service's local address. */
+  publicUrl?: string;
   logLevel?: LogLevel;
   /** Named dependency checks for /readyz; each rejects with a reason when its dependency does not answer. */
   readiness?: Record<string, ReadinessCheck>;
@@ -100,7 +103,7 @@ export function createBaseApp(options: BaseAppOptions): App {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  registerOpenApi(app, options.service);
+  registerOpenApi(app, options.service, options.publicUrl);
 
   // Bodies are JSON; a text/plain body is a client mistake worth naming (415), not a schema failure.
   app.removeContentTypeParser('text/plain');
@@ -145,10 +148,22 @@ export function createBaseApp(options: BaseAppOptions): App {
 
   registerMetrics(app, options.metrics ?? new Metrics(options.service));
 
-  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { schema: { operationId: 'health', summary: 'Liveness: the process answers', response: { 200: Health } } },
+    async () => ({ status: 'ok' }),
+  );
 
   const checks = Object.entries(options.readiness ?? {});
-  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (request, reply) => {
+  const readyz = {
+    operationId: 'readiness',
+    summary: 'Readiness: every dependency (database, upstream services) answers',
+    response: {
+      200: Type.Object(Readiness.properties, { description: 'Ready: every check says ok' }),
+      503: Type.Object(Readiness.properties, { description: 'Not ready: the failing checks say why' }),
+    },
+  };
+  app.get('/readyz', { schema: readyz }, async (request, reply) => {
     const results = await Promise.all(
       checks.map(async ([name, check]) => {
         try {

@@ -16,9 +16,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where each service listens when PORT is not set; also the address its OpenAPI document names by default. */
+export const DEFAULT_PORTS = { frontend: 3000, catalog: 3001, order: 3002 } as const;
+export type ServiceName = keyof typeof DEFAULT_PORTS;
+
+export function localUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
 export interface CommonConfig {
   host: string;
   port: number;
+  /** The address clients use (PUBLIC_URL), named in the service's OpenAPI document; by default the bound address. */
+  publicUrl: string | undefined;
   logLevel: LogLevel;
   /** Shared secret between the three services; undefined only when bound to loopback. */
   token: string | undefined;
@@ -93,7 +103,8 @@ export function readCommon(env: Env, defaultPort: number): CommonConfig {
         '(the same value on all three services; try: openssl rand -hex 32)',
     );
   }
-  return { host, port: readPort(env, 'PORT', defaultPort), logLevel: logLevel as LogLevel, token };
+  const publicUrl = present(env, 'PUBLIC_URL') === undefined ? undefined : readUrl(env, 'PUBLIC_URL', '');
+  return { host, port: readPort(env, 'PORT', defaultPort), publicUrl, logLevel: logLevel as LogLevel, token };
 }
 
 /** Runs a config reader and turns a ConfigError into one clear line on stderr and exit code 78 (EX_CONFIG). */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { textReply } from './api-docs';
 
 /** Seconds; fine at the low end because a cached lookup answers in well under a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -93,7 +94,11 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
     done();
   });
   // Text, not JSON: a string payload with a non-JSON content type is sent as it is, schema or not.
-  const schema = { response: { 200: { type: 'string', description: 'Prometheus text exposition format' } } };
+  const schema = {
+    operationId: 'metrics',
+    summary: 'Request, upstream, cache and process metrics of this service',
+    response: { 200: textReply('text/plain', 'Prometheus text exposition format') },
+  };
   app.get('/metrics', { logLevel: 'warn', schema }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -42,15 +42,6 @@ export const Readiness = Type.Object({
   checks: Type.Record(Type.String(), Type.String()),
 });
 
-/** Error answers every route may give; listing them keeps the OpenAPI document honest. */
-export const errorResponses = {
-  400: ErrorBody,
-  401: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  503: ErrorBody,
-};
-
 export function toItemNumber(params: ItemNumberParams): number {
   return Number(params.n);
 }

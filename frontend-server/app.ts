@@ -19,6 +19,8 @@ export interface FrontendAppOptions {
   orderUrl: string;
   token?: string;
   logLevel?: LogLevel;
+  /** The address clients use, named in /openapi.json (config: PUBLIC_URL). */
+  publicUrl?: string;
   upstreamTimeoutMs?: number;
   /** Tests may pass undici MockAgents; by default each upstream gets its own keep-alive Pool. */
   catalogDispatcher?: Dispatcher;
@@ -63,6 +65,7 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
   });
   const app = createBaseApp({
     service: 'frontend',
+    publicUrl: options.publicUrl,
     logLevel: options.logLevel,
     metrics,
     readiness: {

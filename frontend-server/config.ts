@@ -1,4 +1,4 @@
-import { readCommon, readPositiveInt, readSwitch, readUrl, type CommonConfig, type Env } from '../common/config';
+import { DEFAULT_PORTS, localUrl, readCommon, readPositiveInt, readSwitch, readUrl, type CommonConfig, type Env } from '../common/config';
 
 export interface FrontendConfig extends CommonConfig {
   catalogUrl: string;
@@ -18,9 +18,9 @@ export interface FrontendConfig extends CommonConfig {
 /** The only place the frontend reads its environment. */
 export function readFrontendConfig(env: Env = process.env): FrontendConfig {
   return {
-    ...readCommon(env, 3000),
-    catalogUrl: readUrl(env, 'CATALOG_URL', 'http://127.0.0.1:3001'),
-    orderUrl: readUrl(env, 'ORDER_URL', 'http://127.0.0.1:3002'),
+    ...readCommon(env, DEFAULT_PORTS.frontend),
+    catalogUrl: readUrl(env, 'CATALOG_URL', localUrl(DEFAULT_PORTS.catalog)),
+    orderUrl: readUrl(env, 'ORDER_URL', localUrl(DEFAULT_PORTS.order)),
     upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1500),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
     buyRateLimit: {

@@ -12,6 +12,8 @@ export interface OrderAppOptions {
   catalogUrl: string;
   token?: string;
   logLevel?: LogLevel;
+  /** The address clients use, named in /openapi.json (config: PUBLIC_URL). */
+  publicUrl?: string;
   upstreamTimeoutMs?: number;
   /** 0 turns periodic reconciliation off (tests drive it by hand through app.buys). */
   reconcileIntervalMs?: number;
@@ -45,6 +47,7 @@ export function buildOrderApp(options: OrderAppOptions): App {
   });
   const app = createBaseApp({
     service: 'order',
+    publicUrl: options.publicUrl,
     logLevel: options.logLevel,
     metrics,
     readiness: {

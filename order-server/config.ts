@@ -1,4 +1,4 @@
-import { readCommon, readPath, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+import { DEFAULT_PORTS, localUrl, readCommon, readPath, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
 
 export interface OrderConfig extends CommonConfig {
   dbPath: string;
@@ -13,9 +13,9 @@ export interface OrderConfig extends CommonConfig {
 /** The only place the order server reads its environment. */
 export function readOrderConfig(env: Env = process.env): OrderConfig {
   return {
-    ...readCommon(env, 3002),
+    ...readCommon(env, DEFAULT_PORTS.order),
     dbPath: readPath(env, 'DB_PATH', 'data/orders.db'),
-    catalogUrl: readUrl(env, 'CATALOG_URL', 'http://127.0.0.1:3001'),
+    catalogUrl: readUrl(env, 'CATALOG_URL', localUrl(DEFAULT_PORTS.catalog)),
     upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1000),
     reconcileIntervalMs: readPositiveInt(env, 'RECONCILE_INTERVAL_MS', 5000),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),

@@ -38,6 +38,12 @@ describe('config: environment only, checked at start-up', () => {
     });
   }
 
+  it('when PUBLIC_URL is set, then it is the origin the OpenAPI document names; unset, the service names its bound address', () => {
+    expect(readCatalogConfig({ PUBLIC_URL: 'http://books.bazar.test:8080/' }).publicUrl).to.equal('http://books.bazar.test:8080');
+    expect(readFrontendConfig({}).publicUrl).to.equal(undefined);
+    expect(() => readOrderConfig({ PUBLIC_URL: 'http://127.0.0.1:3002/api' })).to.throw(ConfigError, /PUBLIC_URL must be an origin/);
+  });
+
   it('when HOST is loopback, then no token is needed; when reachable, a token makes it valid', () => {
     expect(readCatalogConfig({ HOST: '127.0.0.5' }).token).to.equal(undefined);
     expect(readCatalogConfig({ HOST: '0.0.0.0', BAZAR_TOKEN: 'x'.repeat(32) }).token).to.equal('x'.repeat(32));
