@@ -71,7 +71,7 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
     },
     renderErrorPage: (request, error) =>
       prefersHtml(request)
-        ? errorPage(error.statusCode, error.code, error.message, { method: request.method, url: request.url })
+        ? errorPage(error.code, error.message, { method: request.method, url: request.url })
         : undefined,
   });
   // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
