@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
-import { Book, ItemNumberParams, OrderId, errorResponses, toItemNumber } from '../../common/schemas';
+import { Book, ItemNumberParams, MAX_AMOUNT, OrderId, errorResponses, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
-const Count = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+const Count = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT });
 
-export const Purchase = Type.Object({
+const Purchase = Type.Object({
   order_id: Type.String(),
   item_number: Type.Integer(),
   title: Type.String(),

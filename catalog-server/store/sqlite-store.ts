@@ -38,10 +38,8 @@ const SCHEMA = [
 
 const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
 
-interface SeedBook extends Book {}
-
-function readSeed(path: string): SeedBook[] {
-  const books = JSON.parse(readFileSync(path, 'utf8')) as SeedBook[];
+function readSeed(path: string): Book[] {
+  const books = JSON.parse(readFileSync(path, 'utf8')) as Book[];
   if (!Array.isArray(books)) throw new Error(`seed file ${path} must hold a JSON array of books`);
   return books;
 }
@@ -73,7 +71,7 @@ export class SqliteCatalogStore implements CatalogStore {
       byTopic: db.prepare<[string], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE topic_key = ? ORDER BY id`),
       byId: db.prepare<[number], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE id = ?`),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM books'),
-      insert: db.prepare<[SeedBook]>(
+      insert: db.prepare<[Book]>(
         'INSERT INTO books (id, title, topic, stock, price_cents) VALUES (@id, @title, @topic, @stock, @price_cents)',
       ),
       update: db.prepare<{ id: number; stock: number | null; price_cents: number | null }, Book>(

@@ -18,7 +18,6 @@ export interface CreateResult {
 export interface OrderLedger {
   /** Writes a new pending order, or, when `idempotencyKey` was seen before, returns that key's order untouched. */
   createPending(itemNumber: number, idempotencyKey?: string): Promise<CreateResult>;
-  getByKey(idempotencyKey: string): Promise<Order | null>;
   /** Moves a pending order to confirmed; an order already final is returned unchanged. */
   confirm(orderId: string, title: string, priceCents: number): Promise<Order>;
   reject(orderId: string, reason: string): Promise<Order>;
