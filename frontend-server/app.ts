@@ -74,7 +74,8 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
         ? errorPage(error.code, error.message, { method: request.method, url: request.url })
         : undefined,
   });
-  // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
+  // Browsers POST the Buy form urlencoded (not a 415): its hidden idempotency_key field makes a resubmitted form buy
+  // once (readFormIdempotencyKey in the buy route).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
     done(null, parseForm(body as string)),
   );
