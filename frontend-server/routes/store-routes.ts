@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
 import { IDEMPOTENCY_HEADER, readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
-import { prefersHtml } from '../../common/negotiate';
+import { prefersHtml } from '../negotiate';
 import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';
 import type { CatalogReads } from '../cache/catalog-reads';
