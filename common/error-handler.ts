@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, errors, type ErrorCode } from './errors';
 
 /** Renders a browser-facing error page, or returns undefined to answer with JSON. */
@@ -49,7 +49,10 @@ function describeValidation(error: FastifyError): string {
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
-export function makeErrorHandler(renderPage?: ErrorPageRenderer) {
+export type ErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
+/** Answers every failure with a coded error: logged with detail when it is ours to fix, answered without it. */
+export function makeErrorHandler(renderPage?: ErrorPageRenderer): ErrorHandler {
   return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const appError = toAppError(error, request);
     if (appError.statusCode >= 500 && !(error instanceof AppError)) {
@@ -63,4 +66,12 @@ export function makeErrorHandler(renderPage?: ErrorPageRenderer) {
     if (page !== undefined) return reply.type('text/html; charset=utf-8').send(page);
     return reply.type('application/json; charset=utf-8').send(errorBody(appError.code, appError.message));
   };
+}
+
+/** Errors thrown anywhere, and URLs no route matches (a coded 404 like any other), go through `handleError`. */
+export function registerErrorHandling(app: FastifyInstance, handleError: ErrorHandler): void {
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(async (request) => {
+    throw errors.routeNotFound(request.method, request.url);
+  });
 }

@@ -1,6 +1,5 @@
 import { fastifySwagger } from '@fastify/swagger';
-import type { RouteOptions } from 'fastify';
-import type { App } from './base-app';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 
 const DESCRIPTIONS: Record<string, string> = {
   frontend:
@@ -21,7 +20,7 @@ function needsToken(route: RouteOptions | undefined): boolean {
  * and serves it at GET /openapi.json. Must run before any route is added: the plugin collects routes through an
  * onRoute hook, so a route added earlier would be missing from the document.
  */
-export function registerOpenApi(app: App, service: string): void {
+export function registerOpenApi(app: FastifyInstance, service: string): void {
   // Called directly, not through register(): register() defers loading until ready(), after createBaseApp's
   // callers have added their routes, and the document would come out empty. The plugin's setup is synchronous.
   fastifySwagger(
