@@ -11,23 +11,10 @@ const { buildIfNeeded } = require('./build-if-needed');
 
 const root = path.resolve(__dirname, '..');
 
-async function waitForReady(url, child) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    try {
-      const res = await fetch(`${url}readyz`);
-      await res.arrayBuffer();
-      if (res.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
-}
-
 async function main() {
   buildIfNeeded();
+  // Compiled from support/ by the build above: the same readiness poll the tests and bench use.
+  const { waitUntilReady } = require('../dist/support/wait-ready');
   const dataDir = path.resolve(process.env.BAZAR_DATA_DIR || path.join(root, 'data'));
   fs.mkdirSync(dataDir, { recursive: true });
   const env = {
@@ -59,7 +46,8 @@ async function main() {
 
   const host = !env.HOST || env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
   const url = `http://${host}:${env.FRONTEND_PORT || 3000}/`;
-  if (await waitForReady(url, child)) console.log(`\nbazar: the store is open at ${url}  (data in ${dataDir}; Ctrl-C stops all three)\n`);
+  const ready = await waitUntilReady(`${url}readyz`, { timeoutMs: 30_000, intervalMs: 250, stillRunning: () => child.exitCode === null });
+  if (ready) console.log(`\nbazar: the store is open at ${url}  (data in ${dataDir}; Ctrl-C stops all three)\n`);
   else if (!stopping) console.log(`bazar: the frontend did not become ready at ${url}readyz within 30 s; see the logs above`);
 }
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../common/paths';
-import { freePorts } from '../helpers/ports';
+import { freePorts } from '../../support/ports';
 import { tempDir } from '../helpers/stack';
 
 const ROOT = projectRoot(__dirname);
