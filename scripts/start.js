@@ -2,6 +2,9 @@
 // `npm start`: build if the sources changed, then run catalog, order and frontend in the foreground under
 // pm2-runtime (the same ecosystem.config.js a deployment host uses), print the store's URL, and stop all three
 // cleanly on Ctrl-C. Data lives in ./data (or BAZAR_DATA_DIR) and survives restarts.
+//
+// In a terminal the services' JSON log lines are shown pretty-printed, and of each request only warnings and errors
+// (support/log-view.ts); pm2's log files (data/pm2/logs) and a piped stdout keep the JSON lines whole.
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
@@ -13,8 +16,16 @@ const root = path.resolve(__dirname, '..');
 
 async function main() {
   buildIfNeeded();
-  // Compiled from support/ by the build above: the same readiness poll the tests and bench use.
+  // Compiled from support/ by the build above: the same readiness poll and log view the tests and bench use.
   const { waitUntilReady } = require('../dist/support/wait-ready');
+  const { chooseLogView, pipeLogView } = require('../dist/support/log-view');
+  let view;
+  try {
+    view = chooseLogView(process.env, Boolean(process.stdout.isTTY));
+  } catch (err) {
+    console.error(`bazar: ${err.message}`);
+    process.exit(78);
+  }
   const dataDir = path.resolve(process.env.BAZAR_DATA_DIR || path.join(root, 'data'));
   fs.mkdirSync(dataDir, { recursive: true });
   const env = {
@@ -27,8 +38,12 @@ async function main() {
   const pm2Runtime = path.join(path.dirname(require.resolve('pm2/package.json')), 'bin', 'pm2-runtime');
   const child = spawn(process.execPath, [pm2Runtime, 'start', path.join(root, 'ecosystem.config.js')], {
     env,
-    stdio: 'inherit',
+    stdio: view ? ['inherit', 'pipe', 'pipe'] : 'inherit',
   });
+  if (view) {
+    pipeLogView(child.stdout, process.stdout, view);
+    pipeLogView(child.stderr, process.stderr, view);
+  }
 
   let stopping = false;
   const stop = (signal) => {
@@ -39,7 +54,8 @@ async function main() {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': the last log lines may still be in the pipes when pm2-runtime exits.
+  child.on('close', (code, signal) => {
     console.log('bazar: stopped');
     process.exit(code ?? (signal ? 1 : 0));
   });
