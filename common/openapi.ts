@@ -1,6 +1,5 @@
 import { fastifySwagger } from '@fastify/swagger';
-import type { RouteOptions } from 'fastify';
-import type { App } from './base-app';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { DEFAULT_PORTS, localUrl, type ServiceName } from './config';
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -17,7 +16,7 @@ const BEARER = [{ bearer: [] }];
  * Where clients reach this service: its PUBLIC_URL if set, else the address it listens on (a wildcard bind is
  * reachable on loopback), else, before it listens (inject), its default local address.
  */
-function serverUrl(app: App, service: string, publicUrl: string | undefined): string {
+function serverUrl(app: FastifyInstance, service: string, publicUrl: string | undefined): string {
   if (publicUrl) return publicUrl;
   const bound = app.server.address();
   if (bound !== null && typeof bound === 'object') {
@@ -52,7 +51,7 @@ function withoutUnusedScheme(doc: Document): Document {
  * onRoute hook, so a route added earlier would be missing from the document.
  * `publicUrl` is the address clients use (the service's PUBLIC_URL); by default the address it listens on.
  */
-export function registerOpenApi(app: App, service: string, publicUrl?: string): void {
+export function registerOpenApi(app: FastifyInstance, service: string, publicUrl?: string): void {
   // Called directly, not through register(): register() defers loading until ready(), after createBaseApp's
   // callers have added their routes, and the document would come out empty. The plugin's setup is synchronous.
   fastifySwagger(

@@ -1,12 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/** The largest stock count or price (in cents) the catalog accepts; the CLI checks against it before asking. */
+export const MAX_AMOUNT = 1_000_000_000;
+
 /** At most 15 digits keeps every accepted item number a safe JavaScript integer. */
 export const ItemNumberParams = Type.Object({ n: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) });
 export type ItemNumberParams = Static<typeof ItemNumberParams>;
 
+/** `code` is one of ERROR_STATUS's keys (errors.ts); kept a plain string here so a route never fails to serialize. */
 export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 });
+export type ErrorBody = Static<typeof ErrorBody>;
 
 export const Book = Type.Object({
   id: Type.Integer(),

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Histogram } from 'prom-client';
-import { AppError, errors } from './errors';
+import { AppError, errors, isErrorCode } from './errors';
 import { authHeaders } from './auth';
 import type { Metrics } from './metrics';
 
@@ -138,10 +138,10 @@ export class Upstream {
     const { statusCode, json, retryAfter } = answer;
     if (statusCode >= 200 && statusCode < 300) return json as T;
     const relayed = asErrorBody(json);
-    if (RELAYED.has(statusCode) && relayed) {
+    if (RELAYED.has(statusCode) && relayed && isErrorCode(relayed.code)) {
       // "Come back in n s" is advice for the end client too (request_in_progress).
       const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
-      throw new AppError(statusCode, relayed.code, relayed.message, headers);
+      throw new AppError(relayed.code, relayed.message, headers);
     }
     ctx.log.error({ upstream: this.name, path, statusCode, body: json }, 'unexpected upstream answer');
     throw this.unavailable();

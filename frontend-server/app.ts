@@ -4,12 +4,12 @@ import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
 import { errors } from '../common/errors';
-import { prefersHtml } from '../common/negotiate';
 import { Metrics } from '../common/metrics';
 import { Upstream } from '../common/upstream';
 import { CatalogReads } from './cache/catalog-reads';
 import { ChangeSubscriber } from './cache/change-subscriber';
 import { ResponseCache } from './cache/response-cache';
+import { prefersHtml } from './negotiate';
 import { registerHomeRoutes } from './routes/home-routes';
 import { registerStoreRoutes, type BuyRateLimit } from './routes/store-routes';
 import { errorPage } from './views/pages';
@@ -74,10 +74,11 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
     },
     renderErrorPage: (request, error) =>
       prefersHtml(request)
-        ? errorPage(error.statusCode, error.code, error.message, { method: request.method, url: request.url })
+        ? errorPage(error.code, error.message, { method: request.method, url: request.url })
         : undefined,
   });
-  // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
+  // Browsers POST the Buy form urlencoded (not a 415): its hidden idempotency_key field makes a resubmitted form buy
+  // once (readFormIdempotencyKey in the buy route).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
     done(null, parseForm(body as string)),
   );

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { AppError, errors } from '../common/errors';
+import { AppError, errors, isErrorCode } from '../common/errors';
 import type { CallContext, Upstream } from '../common/upstream';
 import type { Order } from '../common/schemas';
 import type { OrderLedger } from './ledger/types';
@@ -134,6 +134,7 @@ function rejection(order: Order): AppError {
     case 'book_not_found':
       return errors.bookNotFound(order.item_number);
     default:
-      return new AppError(409, order.reason ?? 'rejected', `order ${order.order_id} was rejected`);
+      // Any other definite "no" the catalog gave, with the status that code always has.
+      return new AppError(isErrorCode(order.reason) ? order.reason : 'bad_request', `order ${order.order_id} was rejected`);
   }
 }

@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server', 'cli'];
+const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server', 'cli', 'support'];
 const MARKER = path.join(root, 'dist', '.built');
 
 function newestMtime(dir) {

@@ -3,12 +3,12 @@ import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
 import { BODY_ERRORS, errorReplies } from '../../common/api-docs';
-import { Book, ItemNumberParams, OrderId, toItemNumber } from '../../common/schemas';
+import { Book, ItemNumberParams, MAX_AMOUNT, OrderId, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
-const Count = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+const Count = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT });
 
-export const Purchase = Type.Object({
+const Purchase = Type.Object({
   order_id: Type.String(),
   item_number: Type.Integer(),
   title: Type.String(),

@@ -3,7 +3,7 @@ import type { Metrics } from '../../common/metrics';
 import type { Book, TopicResult } from '../../common/schemas';
 import { normalizeTopic } from '../../common/topic';
 import type { CallContext, Upstream } from '../../common/upstream';
-import type { ChangeEvent } from './change-subscriber';
+import type { ChangeEvent } from '../../common/change-event';
 import { ResponseCache } from './response-cache';
 
 type Kind = 'lookup' | 'search';

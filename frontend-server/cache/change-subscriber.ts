@@ -1,14 +1,9 @@
 import { Client, request, type Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import { authHeaders } from '../../common/auth';
+import type { ChangeEvent, ChangeHello } from '../../common/change-event';
 import { AppError } from '../../common/errors';
 import type { Upstream } from '../../common/upstream';
-
-export interface ChangeEvent {
-  seq: number;
-  ids: number[] | 'all';
-  topics: string[] | 'all';
-}
 
 export interface ChangeSubscriberOptions {
   origin: string;
@@ -119,7 +114,7 @@ export class ChangeSubscriber {
       else if (line.startsWith('data: ')) data += line.slice(6);
     }
     if (event === 'hello') {
-      const hello = JSON.parse(data) as { subscriber: string; seq: number; ackTimeoutMs?: number };
+      const hello = JSON.parse(data) as Partial<ChangeHello> & Pick<ChangeHello, 'subscriber' | 'seq'>;
       this.subscriber = hello.subscriber;
       this.applied = this.acked = hello.seq;
       this.retryMs = 100;

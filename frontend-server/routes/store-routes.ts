@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
 import { IDEMPOTENCY_HEADER, readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
-import { prefersHtml } from '../../common/negotiate';
+import { prefersHtml } from '../negotiate';
 import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
 import { Book, ItemNumberParams, Order, TopicResult, toItemNumber } from '../../common/schemas';
 import type { Upstream } from '../../common/upstream';

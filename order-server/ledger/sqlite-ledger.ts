@@ -81,11 +81,6 @@ export class SqliteOrderLedger implements OrderLedger {
     });
   }
 
-  async getByKey(idempotencyKey: string): Promise<Order | null> {
-    const row = this.stmt.byKey.get(idempotencyKey);
-    return row ? toOrder(row) : null;
-  }
-
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
     await this.commits.run(() => this.stmt.confirm.run(title, priceCents, new Date().toISOString(), orderId));
     return this.mustGet(orderId);
