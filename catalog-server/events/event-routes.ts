@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
-import { ErrorBody } from '../../common/schemas';
+import { ErrorBody, EventAck } from '../../common/schemas';
 import type { ChangeFeed } from './change-feed';
 
 /** The change stream frontends subscribe to, and the acknowledgement they send back for each event applied. */
@@ -25,7 +25,7 @@ export function registerEventRoutes(app: App, feed: ChangeFeed, token: string | 
           { subscriber: Type.String({ minLength: 1, maxLength: 64 }), seq: Type.Integer({ minimum: 0 }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ seq: Type.Integer() }), 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+        response: { 200: EventAck, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
       },
     },
     async (request) => {

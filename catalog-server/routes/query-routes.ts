@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
-import { Book, ErrorBody, ItemNumberParams, TopicResult, toItemNumber } from '../../common/schemas';
+import { Book, BookList, ErrorBody, ItemNumberParams, TopicList, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
 /** The report's read API, public: query by topic, query by item number, and listings for the storefront. */
@@ -32,11 +32,11 @@ export function registerQueryRoutes(app: App, store: CatalogStore): void {
     },
   );
 
-  app.get('/topics', { schema: { response: { 200: Type.Object({ topics: Type.Array(Type.String()) }) } } }, async () => ({
+  app.get('/topics', { schema: { response: { 200: TopicList } } }, async () => ({
     topics: await store.listTopics(),
   }));
 
-  app.get('/books', { schema: { response: { 200: Type.Object({ books: Type.Array(Book) }) } } }, async () => ({
+  app.get('/books', { schema: { response: { 200: BookList } } }, async () => ({
     books: await store.listBooks(),
   }));
 }

@@ -2,20 +2,10 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
-import { Book, ItemNumberParams, OrderId, errorResponses, toItemNumber } from '../../common/schemas';
+import { Book, BookList, ItemNumberParams, OrderId, Purchase, errorResponses, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
 const Count = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
-
-export const Purchase = Type.Object({
-  order_id: Type.String(),
-  item_number: Type.Integer(),
-  title: Type.String(),
-  price_cents: Type.Integer(),
-  outcome: Type.Literal('purchased'),
-  stock_after: Type.Integer(),
-  created_at: Type.String(),
-});
 
 const auth = { 401: errorResponses[401] };
 
@@ -51,7 +41,7 @@ export function registerWriteRoutes(app: App, store: CatalogStore, token: string
       onRequest: checkToken,
       schema: {
         body: Type.Object({ stock: Type.Optional(Count) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ books: Type.Array(Book) }), ...errorResponses, ...auth },
+        response: { 200: BookList, ...errorResponses, ...auth },
       },
     },
     async (request) => {

@@ -1,0 +1,41 @@
+import { errors } from '../../common/errors';
+import { IDEMPOTENCY_HEADER } from '../../common/idempotency';
+import type { Order, UpstreamStatus } from '../../common/schemas';
+import { Upstream, type CallContext, type UpstreamOptions } from '../../common/upstream';
+
+/** What the frontend asks of the order service: buys, balanced over its replicas. */
+export class OrderClient {
+  private readonly upstream: Upstream;
+
+  constructor(options: Omit<UpstreamOptions, 'name' | 'unavailable'>) {
+    this.upstream = new Upstream({
+      name: 'order',
+      ...options,
+      // The order server may have received the buy and apply it after we gave up waiting: say so, and how to find out.
+      unavailable: errors.buyOutcomeUnknown,
+    });
+  }
+
+  /**
+   * Buys one copy. The idempotency key makes the buy safe to repeat, so it is retried, on another replica when
+   * there is one: every replica maps the key onto the same order.
+   */
+  buy(itemNumber: number, idempotencyKey: string, ctx: CallContext): Promise<Order> {
+    return this.upstream.call<Order>('POST', `/buy/${itemNumber}`, ctx, undefined, {
+      headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
+      idempotent: true,
+    });
+  }
+
+  ping(ctx: CallContext): Promise<void> {
+    return this.upstream.ping(ctx);
+  }
+
+  status(): UpstreamStatus {
+    return this.upstream.status();
+  }
+
+  close(): Promise<void> {
+    return this.upstream.close();
+  }
+}
