@@ -33,7 +33,7 @@ export interface UpstreamOptions {
   metrics?: Metrics;
   /** How often each replica's /readyz is probed; default 1000 ms, 0 turns probing off. */
   probeIntervalMs?: number;
-  /** A probe not answered within this fails; default 500 ms (or the interval, if shorter). */
+  /** A probe not answered within this fails; default 500 ms. A replica is probed again only once its last probe ended. */
   probeTimeoutMs?: number;
   /** Where ejections and reinstatements are logged. */
   log?: FastifyBaseLogger;
@@ -94,7 +94,7 @@ export class Upstream {
       throw new Error(`${options.name}: between 1 and ${MAX_ORIGINS} origins, got ${origins.length}`);
     }
     const probeIntervalMs = options.probeIntervalMs ?? 1000;
-    const probeTimeoutMs = options.probeTimeoutMs ?? Math.min(500, probeIntervalMs || 500);
+    const probeTimeoutMs = options.probeTimeoutMs ?? 500;
     const replicas = origins.map(
       (origin, index) =>
         new Replica({
