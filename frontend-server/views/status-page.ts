@@ -62,8 +62,7 @@ export function statusPage(report: StatusReport): string {
     html`<p class="note"><a href="/">Home</a> › Status</p>
 <h1>Status</h1>
 <p class="lead">Where this frontend sends its calls, and what its cache can vouch for. This page reloads every
-${STATUS_REFRESH_SECONDS} s; <a href="/status" type="application/json">the same as JSON</a> for scripts (send
-<code>Accept: application/json</code>).</p>
+${STATUS_REFRESH_SECONDS} s; scripts get the same as JSON (<code>curl -H 'Accept: application/json' …/status</code>).</p>
 ${report.upstreams.map(upstreamTable)}
 ${cacheSection(report.cache)}`,
     { refreshSeconds: STATUS_REFRESH_SECONDS },

@@ -58,7 +58,7 @@ code{font-size:.95em;word-break:break-all}
 .table-wrap{overflow-x:auto}
 .status{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);font-size:.95rem}
 .status th,.status td{text-align:left;padding:.45rem .7rem;border-bottom:1px solid var(--line);vertical-align:top}
-.status th{color:var(--muted);font-weight:600}.status td.num{text-align:right;font-variant-numeric:tabular-nums}
+.status th{color:var(--muted);font-weight:600}.status td code{word-break:normal;white-space:nowrap}.status td.num{text-align:right;font-variant-numeric:tabular-nums}
 .site-footer{border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}
 .site-footer .wrap{padding-top:.75rem;padding-bottom:.75rem}
 `;
