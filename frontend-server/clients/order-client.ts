@@ -1,14 +1,12 @@
 import { errors } from '../../common/errors';
 import { IDEMPOTENCY_HEADER } from '../../common/idempotency';
-import type { Order, UpstreamStatus } from '../../common/schemas';
-import { Upstream, type CallContext, type UpstreamOptions } from '../../common/upstream';
+import type { Order } from '../../common/schemas';
+import { UpstreamClient, type CallContext, type UpstreamOptions } from '../../common/upstream';
 
 /** What the frontend asks of the order service: buys, balanced over its replicas. */
-export class OrderClient {
-  private readonly upstream: Upstream;
-
+export class OrderClient extends UpstreamClient {
   constructor(options: Omit<UpstreamOptions, 'name' | 'unavailable'>) {
-    this.upstream = new Upstream({
+    super({
       name: 'order',
       ...options,
       // The order server may have received the buy and apply it after we gave up waiting: say so, and how to find out.
@@ -25,17 +23,5 @@ export class OrderClient {
       headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
       idempotent: true,
     });
-  }
-
-  ping(ctx: CallContext): Promise<void> {
-    return this.upstream.ping(ctx);
-  }
-
-  status(): UpstreamStatus {
-    return this.upstream.status();
-  }
-
-  close(): Promise<void> {
-    return this.upstream.close();
   }
 }

@@ -1,12 +1,10 @@
-import type { Purchase, UpstreamStatus } from '../../common/schemas';
-import { Upstream, type CallContext, type UpstreamOptions } from '../../common/upstream';
+import type { Purchase } from '../../common/schemas';
+import { UpstreamClient, type CallContext, type UpstreamOptions } from '../../common/upstream';
 
 /** What the order service asks of the catalog: purchases, balanced over the catalog's replicas. */
-export class CatalogClient {
-  private readonly upstream: Upstream;
-
+export class CatalogClient extends UpstreamClient {
   constructor(options: Omit<UpstreamOptions, 'name'>) {
-    this.upstream = new Upstream({ name: 'catalog', ...options });
+    super({ name: 'catalog', ...options });
   }
 
   /**
@@ -15,17 +13,5 @@ export class CatalogClient {
    */
   purchase(itemNumber: number, orderId: string, ctx: CallContext): Promise<Purchase> {
     return this.upstream.call<Purchase>('POST', `/purchase/${itemNumber}`, ctx, { order_id: orderId }, { idempotent: true });
-  }
-
-  ping(ctx: CallContext): Promise<void> {
-    return this.upstream.ping(ctx);
-  }
-
-  status(): UpstreamStatus {
-    return this.upstream.status();
-  }
-
-  close(): Promise<void> {
-    return this.upstream.close();
   }
 }

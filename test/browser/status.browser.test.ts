@@ -7,14 +7,8 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startReplicatedStack, type ReplicatedStack } from '../helpers/replicas';
 import { launchChromium, requireChromium, screenshotPath, type Browser } from './chromium';
+import { waitFor } from '../helpers/wait';
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('browser: the status page while a catalog replica is stopped', function () {
   this.timeout(120_000);

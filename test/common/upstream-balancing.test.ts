@@ -4,16 +4,10 @@ import { Metrics } from '../../common/metrics';
 import { Upstream } from '../../common/upstream';
 import { sample } from '../helpers/metrics';
 import { fakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { waitFor } from '../helpers/wait';
 
 const ctx = { log: pino({ level: 'silent' }), requestId: 'balance-test' };
 
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('upstream: choosing a replica', function () {
   this.timeout(10_000);

@@ -6,21 +6,11 @@ import { expect } from 'chai';
 import type { App } from '../../common/base-app';
 import type { Book } from '../../common/schemas';
 import { buildFrontendApp } from '../../frontend-server/app';
-import { sample } from '../helpers/metrics';
+import { metric } from '../helpers/metrics';
 import { startReplicatedStack, type ReplicatedStack } from '../helpers/replicas';
 import { AUTH, TEST_TOKEN } from '../helpers/stack';
+import { waitFor } from '../helpers/wait';
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function metric(app: App, selector: string): Promise<number> {
-  return sample((await app.inject({ method: 'GET', url: '/metrics' })).body, selector) ?? 0;
-}
 
 const hits = (app: App) => metric(app, 'cache_hits_total{kind="lookup",service="frontend"}');
 const misses = (app: App) => metric(app, 'cache_misses_total{kind="lookup",service="frontend"}');

@@ -2,16 +2,10 @@ import { expect } from 'chai';
 import type { StatusReport } from '../../common/schemas';
 import { statusPage } from '../../frontend-server/views/status-page';
 import { startReplicatedStack, type ReplicatedStack } from '../helpers/replicas';
+import { waitFor } from '../helpers/wait';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('frontend: GET /status', function () {
   this.timeout(20_000);
