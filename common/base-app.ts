@@ -145,10 +145,11 @@ export function createBaseApp(options: BaseAppOptions): App {
 
   registerMetrics(app, options.metrics ?? new Metrics(options.service));
 
-  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }));
+  // Probed every second by each client's balancer: log these only when something is wrong.
+  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }));
 
   const checks = Object.entries(options.readiness ?? {});
-  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (request, reply) => {
+  app.get('/readyz', { logLevel: 'warn', schema: { response: { 200: Readiness, 503: Readiness } } }, async (request, reply) => {
     const results = await Promise.all(
       checks.map(async ([name, check]) => {
         try {

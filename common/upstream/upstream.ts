@@ -122,9 +122,13 @@ export class Upstream {
   /**
    * One call within the whole-call deadline `timeoutMs`. A call that is safe to repeat is retried (at most
    * `retries` times, while time is left) when it got no answer or a 5xx: on a replica it has not tried yet, at
-   * once; on one it has (a single replica), only after no answer or 502/503/504, with jittered backoff. While
-   * another replica is left to try, an attempt gets half the time left, so a hung replica costs half the deadline;
-   * otherwise it may use all of it, so a slow-but-alive upstream is not cut short by the retry budget.
+   * once; on one it has (a single replica), only after no answer or 502/503/504, with jittered backoff.
+   *
+   * A read keeps half the time left back while another replica is left to try, so a hung replica costs it half the
+   * deadline. A write may use all the time left: it can be slow for a good reason (the order server waits up to
+   * its own deadline for the catalog), and cutting it short would eject a working replica and turn its definite
+   * "order pending" into "outcome unknown". With one replica every attempt may use all the time left, so a
+   * slow-but-alive upstream is not cut short by the retry budget.
    */
   async call<T>(
     method: 'GET' | 'POST' | 'PUT',
@@ -133,7 +137,8 @@ export class Upstream {
     body?: unknown,
     options?: CallOptions,
   ): Promise<T> {
-    const attempts = 1 + ((options?.idempotent ?? method === 'GET') ? this.retries : 0);
+    const read = method === 'GET';
+    const attempts = 1 + ((options?.idempotent ?? read) ? this.retries : 0);
     const deadline = performance.now() + this.timeoutMs;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers = options?.headers ?? NO_HEADERS;
@@ -143,7 +148,7 @@ export class Upstream {
     for (let attempt = 1; ; attempt++) {
       tried |= replica.bit;
       const left = deadline - performance.now();
-      const budget = attempt < attempts && this.set.hasUntried(tried) ? left / 2 : left;
+      const budget = read && attempt < attempts && this.set.hasUntried(tried) ? left / 2 : left;
       answer = await this.attempt(replica, method, path, ctx, payload, headers, Math.max(1, Math.floor(budget)));
       if (attempt >= attempts || (answer !== undefined && answer.statusCode < 500)) break;
       const next = this.set.choose(tried);

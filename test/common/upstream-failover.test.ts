@@ -84,6 +84,16 @@ describe('upstream: ejecting, retrying elsewhere, reinstating', function () {
     expect(stateOf(up, 0).last_error?.reason).to.match(/^no answer within (39\d|400) ms$/);
   });
 
+  it('when an idempotent write is slow on a replica, then it gets the whole deadline there (it may be waiting on its own upstream), not half', async () => {
+    a.mode = 'hang';
+    const order = new OrderClient({ origin: [a.url, b.url], timeoutMs: 1000, probeIntervalMs: 0 });
+    closing.push(order);
+    setTimeout(() => a.release(), 700);
+    expect(await order.buy(1, 'slow-key', ctx)).to.deep.equal({ from: a.url });
+    expect(b.calls).to.have.length(0);
+    expect(order.status().replicas[0].state).to.equal('in rotation');
+  });
+
   it('when a plain write fails on a replica, then it is never sent again, to that replica or another', async () => {
     const refused = await refusingOrigin();
     for (const [first, mode] of [[refused, 'ok'], [a.url, 'fail-500'], [a.url, 'reset']] as const) {
