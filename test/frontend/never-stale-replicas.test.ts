@@ -63,7 +63,7 @@ describe('frontend cache over two catalog replicas: never stale', function () {
   });
 
   it('when a frontend lists only replica B, then a write through A leaves its cache stale: why every frontend must list every replica', async () => {
-    const partial = buildFrontendApp({ catalogUrl: stack.catalogUrls[B], orderUrl: stack.orderUrl, token: TEST_TOKEN, logLevel: 'silent' });
+    const partial = buildFrontendApp({ catalogUrl: stack.catalogUrls[B], orderUrl: stack.orderUrls, token: TEST_TOKEN, logLevel: 'silent' });
     extra.push(partial);
     await partial.listen({ host: '127.0.0.1', port: 0 });
     await waitFor('partial frontend subscribed', () => partial.reads.live);

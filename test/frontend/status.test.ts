@@ -38,7 +38,7 @@ describe('frontend: GET /status', function () {
     await waitFor('the ack answered', async () => answered(await status()) === 2);
     expect(order).to.deep.include({ name: 'order' });
     expect(order.replicas).to.have.length(1);
-    expect(order.replicas[0]).to.deep.include({ origin: stack.orderUrl, state: 'in rotation', answered: 1, failed: 0, ejections: 0 });
+    expect(order.replicas[0]).to.deep.include({ origin: stack.orderUrls[0], state: 'in rotation', answered: 1, failed: 0, ejections: 0 });
     expect(report.cache).to.deep.include({ state: 'live', hits: 2, misses: 1 });
     expect(report.cache.hit_ratio).to.be.closeTo(2 / 3, 1e-9);
     expect(report.cache.subscriptions).to.deep.equal(stack.catalogUrls.map((origin) => ({ origin, state: 'subscribed' })));

@@ -14,8 +14,10 @@ export interface ReplicatedStack {
   catalogUrls: string[];
   /** A store on the shared catalog database, for the test's own reads. */
   store: SqliteCatalogStore;
-  order: App;
-  orderUrl: string;
+  /** The order replicas, each its own app and ledger object over ONE ledger file. */
+  orders: (App | undefined)[];
+  orderUrls: string[];
+  /** A ledger on the shared order database, for the test's own reads. */
   ledger: SqliteOrderLedger;
   frontend: App;
   frontendUrl: string;
@@ -23,16 +25,17 @@ export interface ReplicatedStack {
   stopCatalog(i: number): Promise<void>;
   /** Starts catalog replica `i` again on its old port, over the same database. */
   restartCatalog(i: number): Promise<void>;
+  stopOrder(i: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * `catalogs` catalog replicas sharing one SQLite file, an order server and a frontend that both list every
- * replica: the replicated topology in one process. Probes run every `probeIntervalMs` (default 100 ms). The
+ * `catalogs` catalog replicas sharing one SQLite file, `orders` order replicas sharing another, and a frontend
+ * listing them all (each order replica lists every catalog replica): the replicated topology in one process. Probes run every `probeIntervalMs` (default 100 ms). The
  * catalogs' ack timeout is 600 ms, so the frontend's stall guard (half of it) does not fire on a busy test machine.
  */
 export async function startReplicatedStack(
-  options: { catalogs?: number; probeIntervalMs?: number; frontend?: Partial<FrontendAppOptions> } = {},
+  options: { catalogs?: number; orders?: number; probeIntervalMs?: number; frontend?: Partial<FrontendAppOptions> } = {},
 ): Promise<ReplicatedStack> {
   const tmp = tempDir('bazar-replicas-');
   const dbPath = join(tmp.dir, 'catalog.db');
@@ -49,19 +52,25 @@ export async function startReplicatedStack(
     catalogs.push(app);
     catalogUrls.push(url);
   }
-  const ledger = new SqliteOrderLedger(join(tmp.dir, 'orders.db'));
-  const order = buildOrderApp({
-    ledger,
-    catalogUrl: catalogUrls,
-    token: TEST_TOKEN,
-    logLevel: 'silent',
-    reconcileIntervalMs: 0,
-    upstreamProbeIntervalMs: probeIntervalMs,
-  });
-  const orderUrl = await order.listen({ host: '127.0.0.1', port: 0 });
+  const ledgerPath = join(tmp.dir, 'orders.db');
+  const ledger = new SqliteOrderLedger(ledgerPath);
+  const orders: (App | undefined)[] = [];
+  const orderUrls: string[] = [];
+  for (let i = 0; i < (options.orders ?? 1); i++) {
+    const order = buildOrderApp({
+      ledger: new SqliteOrderLedger(ledgerPath),
+      catalogUrl: catalogUrls,
+      token: TEST_TOKEN,
+      logLevel: 'silent',
+      reconcileIntervalMs: 0,
+      upstreamProbeIntervalMs: probeIntervalMs,
+    });
+    orderUrls.push(await order.listen({ host: '127.0.0.1', port: 0 }));
+    orders.push(order);
+  }
   const frontend = buildFrontendApp({
     catalogUrl: catalogUrls,
-    orderUrl,
+    orderUrl: orderUrls,
     token: TEST_TOKEN,
     logLevel: 'silent',
     upstreamProbeIntervalMs: probeIntervalMs,
@@ -72,8 +81,8 @@ export async function startReplicatedStack(
     catalogs,
     catalogUrls,
     store,
-    order,
-    orderUrl,
+    orders,
+    orderUrls,
     ledger,
     frontend,
     frontendUrl,
@@ -84,11 +93,15 @@ export async function startReplicatedStack(
     async restartCatalog(i) {
       catalogs[i] = (await startCatalog(Number(new URL(catalogUrls[i]).port))).app;
     },
+    async stopOrder(i) {
+      await orders[i]?.close();
+      orders[i] = undefined;
+    },
     async close() {
       await frontend.close();
-      await order.close();
+      await Promise.all(orders.map((app) => app?.close()));
       await Promise.all(catalogs.map((app) => app?.close()));
-      await store.close();
+      await Promise.all([store.close(), ledger.close()]);
       tmp.remove();
     },
   };
