@@ -73,8 +73,16 @@ export class Metrics {
           }
         },
       });
-    replicaGauge('upstream_replica_in_rotation', '1 while a replica of another Bazar service is in rotation, 0 while ejected', (r) => (r.ejected ? 0 : 1));
-    replicaGauge('upstream_replica_in_flight', 'Requests outstanding at each replica of another Bazar service', (r) => r.inFlight);
+    replicaGauge(
+      'upstream_replica_in_rotation',
+      '1 while a replica of another Bazar service is in rotation, 0 while ejected',
+      (r) => (r.ejected ? 0 : 1),
+    );
+    replicaGauge(
+      'upstream_replica_in_flight',
+      'Requests outstanding at each replica of another Bazar service',
+      (r) => r.inFlight,
+    );
   }
 
   /** The per-replica counters of one replica, bound once (an attempt then pays one inc()). */

@@ -54,8 +54,8 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
     logLevel: options.logLevel,
     metrics,
     readiness: {
-      catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
-      order: () => order.ping({ log: app.log, requestId: 'readyz' }),
+      catalog: () => catalog.ping(),
+      order: () => order.ping(),
     },
     renderErrorPage: (request, error) =>
       prefersHtml(request)

@@ -40,7 +40,7 @@ export function buildOrderApp(options: OrderAppOptions): App {
     metrics,
     readiness: {
       database: () => ledger.ping(),
-      catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
+      catalog: () => catalog.ping(),
     },
   });
   const catalog = new CatalogClient({

@@ -49,7 +49,8 @@ export class HealthProber {
     replica.probing = true;
     const started = performance.now();
     try {
-      const { statusCode } = await exchange(replica.probes, replica.origin, 'GET', '/readyz', NO_HEADERS, undefined, this.options.timeoutMs);
+      const { timeoutMs } = this.options;
+      const { statusCode } = await exchange(replica.probes, replica.origin, 'GET', '/readyz', NO_HEADERS, undefined, timeoutMs);
       if (statusCode === 200) replica.reinstate(started, 'readyz passed');
       else replica.eject(`readyz answered ${statusCode}`);
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { UpstreamStatus } from '../schemas';
-import { Upstream, type CallContext, type UpstreamOptions } from './upstream';
+import { Upstream, type UpstreamOptions } from './upstream';
 
 /**
  * Base of the typed clients each service keeps for the services it calls (frontend-server/clients/,
@@ -19,8 +19,8 @@ export abstract class UpstreamClient {
   }
 
   /** For /readyz: resolves while any replica answers its /healthz. */
-  ping(ctx: CallContext): Promise<void> {
-    return this.upstream.ping(ctx);
+  ping(): Promise<void> {
+    return this.upstream.ping();
   }
 
   status(): UpstreamStatus {

@@ -168,7 +168,13 @@ export class Upstream {
    * One attempt on the replica at `origin`, never another: for messages that belong to one replica (a change
    * acknowledgement goes to the replica that sent the change).
    */
-  async callReplica<T>(origin: string, method: 'GET' | 'POST' | 'PUT', path: string, ctx: CallContext, body?: unknown): Promise<T> {
+  async callReplica<T>(
+    origin: string,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    ctx: CallContext,
+    body?: unknown,
+  ): Promise<T> {
     const replica = this.set.replicas.find((r) => r.origin === origin);
     if (!replica) throw new Error(`${this.name}: no replica ${origin}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -180,12 +186,11 @@ export class Upstream {
    * Resolves once any replica answers its /healthz; otherwise rejects with a short reason (naming each replica
    * when there are several). Used by /readyz: the upstream is usable while one replica is.
    */
-  async ping(_ctx: CallContext): Promise<void> {
+  async ping(): Promise<void> {
     const replicas = this.set.replicas;
     const checks = replicas.map(async (replica) => {
-      const { statusCode } = await exchange(replica.probes, replica.origin, 'GET', '/healthz', NO_HEADERS, undefined, this.timeoutMs).catch(
-        () => ({ statusCode: 0 }),
-      );
+      const { statusCode } = await exchange(replica.probes, replica.origin, 'GET', '/healthz', NO_HEADERS, undefined, this.timeoutMs)
+        .catch(() => ({ statusCode: 0 }));
       if (statusCode !== 200) {
         const reason = statusCode ? `answered ${statusCode}` : 'unreachable';
         throw new Error(replicas.length === 1 ? reason : `${replica.origin} ${reason}`);
@@ -255,7 +260,8 @@ export class Upstream {
       }
       if (ctx.log.level === 'debug' || ctx.log.level === 'trace') {
         const ms = Math.round(performance.now() - started);
-        ctx.log.debug({ upstream: this.name, replica: replica.origin, method, path, statusCode: answer.statusCode, ms }, 'upstream call');
+        const { statusCode } = answer;
+        ctx.log.debug({ upstream: this.name, replica: replica.origin, method, path, statusCode, ms }, 'upstream call');
       }
       return answer;
     } catch (err) {

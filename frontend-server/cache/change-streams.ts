@@ -61,7 +61,8 @@ export class ChangeStreams {
   private connected(origin: string, ackTimeoutMs: number): void {
     this.ackTimeouts.set(origin, ackTimeoutMs);
     if (this.ackTimeouts.size < this.subscribers.length) {
-      this.options.log.info({ subscribed: this.ackTimeouts.size, replicas: this.subscribers.length }, 'cache stays off until subscribed to every catalog replica');
+      const progress = { subscribed: this.ackTimeouts.size, replicas: this.subscribers.length };
+      this.options.log.info(progress, 'cache stays off until subscribed to every catalog replica');
       return;
     }
     this.options.reads.connected(Math.min(...this.ackTimeouts.values()));
