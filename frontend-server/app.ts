@@ -62,9 +62,9 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
         ? errorPage(error.statusCode, error.code, error.message, { method: request.method, url: request.url })
         : undefined,
   });
-  const upstream = { token: options.token, timeoutMs, metrics, probeIntervalMs: options.upstreamProbeIntervalMs, log: app.log };
-  const catalog = new CatalogClient({ ...upstream, origin: options.catalogUrl, dispatcher: options.catalogDispatcher });
-  const order = new OrderClient({ ...upstream, origin: options.orderUrl, dispatcher: options.orderDispatcher });
+  const shared = { token: options.token, timeoutMs, metrics, probeIntervalMs: options.upstreamProbeIntervalMs, log: app.log };
+  const catalog = new CatalogClient({ ...shared, origin: options.catalogUrl, dispatcher: options.catalogDispatcher });
+  const order = new OrderClient({ ...shared, origin: options.orderUrl, dispatcher: options.orderDispatcher });
   // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
     done(null, parseForm(body as string)),
