@@ -100,11 +100,3 @@ function parseJson(text: string): unknown {
     return text.slice(0, 200);
   }
 }
-
-/** The `{error:{code,message}}` body every Bazar service answers errors with, or undefined if it is not one. */
-export function asErrorBody(json: unknown): { code: string; message: string } | undefined {
-  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  return typeof error?.code === 'string' && typeof error.message === 'string'
-    ? { code: error.code, message: error.message }
-    : undefined;
-}

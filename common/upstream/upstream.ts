@@ -1,12 +1,13 @@
 import { Client, Pool, type Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Histogram } from 'prom-client';
-import { AppError, errors } from '../errors';
+import { errors, type AppError } from '../errors';
 import { authHeaders } from '../auth';
 import { MAX_ORIGINS } from '../config';
 import type { Metrics } from '../metrics';
 import type { UpstreamStatus } from '../schemas';
-import { TransportError, asErrorBody, exchange, type Answer } from './exchange';
+import { TransportError, exchange, type Answer } from './exchange';
+import { asErrorBody, relay } from './relay';
 import { HealthProber } from './prober';
 import { Replica } from './replica';
 import { ReplicaSet } from './replica-set';
@@ -55,11 +56,6 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(random() * Math.min(400, 50 * 2 ** (attempt - 1)));
 }
 
-/**
- * Statuses whose `{error:{code,message}}` body we relay unchanged: the client's mistakes, and a deeper tier's own
- * "upstream unavailable" (its message says which service and which order).
- */
-const RELAYED = new Set([400, 404, 409, 422, 503]);
 /** Failures that may pass by themselves, so worth retrying on the same replica. */
 const TRANSIENT = new Set([502, 503, 504]);
 const NO_HEADERS: Record<string, string> = {};
@@ -161,7 +157,7 @@ export class Upstream {
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
       replica = next;
     }
-    return this.interpret<T>(answer, method, path, ctx);
+    return relay<T>(answer, this.unavailable, ctx.log, this.name, method, path);
   }
 
   /**
@@ -179,7 +175,7 @@ export class Upstream {
     if (!replica) throw new Error(`${this.name}: no replica ${origin}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const answer = await this.attempt(replica, method, path, ctx, payload, NO_HEADERS, this.timeoutMs);
-    return this.interpret<T>(answer, method, path, ctx);
+    return relay<T>(answer, this.unavailable, ctx.log, this.name, method, path);
   }
 
   /**
@@ -275,20 +271,6 @@ export class Upstream {
     } finally {
       replica.inFlight--;
     }
-  }
-
-  private interpret<T>(answer: Answer | undefined, method: string, path: string, ctx: CallContext): T {
-    if (answer === undefined) throw this.unavailable();
-    const { statusCode, json, retryAfter } = answer;
-    if (statusCode >= 200 && statusCode < 300) return json as T;
-    const relayed = asErrorBody(json);
-    if (RELAYED.has(statusCode) && relayed) {
-      // "Come back in n s" is advice for the end client too (request_in_progress).
-      const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
-      throw new AppError(statusCode, relayed.code, relayed.message, headers);
-    }
-    ctx.log.error({ upstream: this.name, method, path, statusCode, body: json }, 'unexpected upstream answer');
-    throw this.unavailable();
   }
 
   private observe(method: string, outcome: string, started: number): void {
