@@ -64,8 +64,26 @@ export function readSwitch(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got '${env[name]}'`);
 }
 
-export function readUrl(env: Env, name: string, fallback: string): string {
+/** Replicas one service may list for another: a call's "already tried" set is a 31-bit mask. */
+export const MAX_ORIGINS = 31;
+
+/**
+ * One origin (`http://10.0.0.5:3001`, reduced to its origin) or a comma-separated list of them: the replicas of one
+ * upstream. The same origin twice is a ConfigError (it would get twice the traffic).
+ */
+export function readUrls(env: Env, name: string, fallback: string): string[] {
   const raw = present(env, name) ?? fallback;
+  const origins = raw.split(',').map((part) => {
+    if (part.trim() === '') throw new ConfigError(`${name} must be a comma-separated list of origins, got an empty entry in '${raw}'`);
+    return parseOrigin(name, part.trim());
+  });
+  const repeated = origins.find((origin, i) => origins.indexOf(origin) !== i);
+  if (repeated) throw new ConfigError(`${name} lists ${repeated} more than once`);
+  if (origins.length > MAX_ORIGINS) throw new ConfigError(`${name} lists ${origins.length} origins; at most ${MAX_ORIGINS}`);
+  return origins;
+}
+
+function parseOrigin(name: string, raw: string): string {
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
     throw new ConfigError(`${name} must be an absolute http:// URL such as http://127.0.0.1:3001, got '${raw}'`);
@@ -103,7 +121,8 @@ export function readCommon(env: Env, defaultPort: number): CommonConfig {
         '(the same value on all three services; try: openssl rand -hex 32)',
     );
   }
-  const publicUrl = present(env, 'PUBLIC_URL') === undefined ? undefined : readUrl(env, 'PUBLIC_URL', '');
+  const rawPublicUrl = present(env, 'PUBLIC_URL');
+  const publicUrl = rawPublicUrl === undefined ? undefined : parseOrigin('PUBLIC_URL', rawPublicUrl);
   return { host, port: readPort(env, 'PORT', defaultPort), publicUrl, logLevel: logLevel as LogLevel, token };
 }
 

@@ -12,7 +12,7 @@ export type ReadinessCheck = () => Promise<void>;
 export function registerHealth(app: FastifyInstance, readiness: Record<string, ReadinessCheck>): void {
   app.get(
     '/healthz',
-    { schema: { operationId: 'health', summary: 'Liveness: the process answers', response: { 200: Health } } },
+    { logLevel: 'warn', schema: { operationId: 'health', summary: 'Liveness: the process answers', response: { 200: Health } } },
     async () => ({ status: 'ok' }),
   );
 
@@ -25,7 +25,8 @@ export function registerHealth(app: FastifyInstance, readiness: Record<string, R
       503: Type.Object(Readiness.properties, { description: 'Not ready: the failing checks say why' }),
     },
   };
-  app.get('/readyz', { schema: readyz }, async (request, reply) => {
+  // Probed every second by each client's balancer: logged only when something is wrong.
+  app.get('/readyz', { logLevel: 'warn', schema: readyz }, async (request, reply) => {
     const results = await Promise.all(
       checks.map(async ([name, check]) => {
         try {

@@ -2,19 +2,22 @@ import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
 import { Metrics, timeCalls } from '../common/metrics';
-import { Upstream } from '../common/upstream';
 import { BuyService, type BuyServiceOptions } from './buy-service';
+import { CatalogClient } from './clients/catalog-client';
 import type { OrderLedger } from './ledger/types';
 import { registerOrderRoutes } from './routes/order-routes';
 
 export interface OrderAppOptions {
   ledger: OrderLedger;
-  catalogUrl: string;
+  /** One catalog origin, or every catalog replica's: purchases are balanced across them. */
+  catalogUrl: string | readonly string[];
   token?: string;
   logLevel?: LogLevel;
   /** The address clients use, named in /openapi.json (config: PUBLIC_URL). */
   publicUrl?: string;
   upstreamTimeoutMs?: number;
+  /** How often each catalog replica's /readyz is probed (default 1000 ms; 0: never). */
+  upstreamProbeIntervalMs?: number;
   /** 0 turns periodic reconciliation off (tests drive it by hand through app.buys). */
   reconcileIntervalMs?: number;
   catalogDispatcher?: Dispatcher;
@@ -33,27 +36,28 @@ export function buildOrderApp(options: OrderAppOptions): App {
   const { ledger, token, reconcileIntervalMs = 5000 } = options;
   const timeoutMs = options.upstreamTimeoutMs ?? 1000;
   const metrics = new Metrics('order');
-  const catalog = new Upstream({
-    name: 'catalog',
-    origin: options.catalogUrl,
-    token,
-    timeoutMs,
-    dispatcher: options.catalogDispatcher,
-    metrics,
-  });
-  const ledgerTx = metrics.histogram('sqlite_transaction_seconds', 'Time spent in one SQLite write transaction', ['op']);
-  const buys = new BuyService(timeCalls(ledger, ['createPending', 'confirm', 'reject'], ledgerTx), catalog, {
-    crashHook: options.crashHook,
-  });
-  const app = createBaseApp({
+  const app: App = createBaseApp({
     service: 'order',
     publicUrl: options.publicUrl,
     logLevel: options.logLevel,
     metrics,
     readiness: {
       database: () => ledger.ping(),
-      catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
+      catalog: () => catalog.ping(),
     },
+  });
+  const catalog = new CatalogClient({
+    origin: options.catalogUrl,
+    token,
+    timeoutMs,
+    dispatcher: options.catalogDispatcher,
+    metrics,
+    probeIntervalMs: options.upstreamProbeIntervalMs,
+    log: app.log,
+  });
+  const ledgerTx = metrics.histogram('sqlite_transaction_seconds', 'Time spent in one SQLite write transaction', ['op']);
+  const buys = new BuyService(timeCalls(ledger, ['createPending', 'confirm', 'reject'], ledgerTx), catalog, {
+    crashHook: options.crashHook,
   });
   // Read when scraped; capped like the ledger's own listing.
   metrics.gauge('orders_pending', 'Orders waiting for the catalog\'s answer (counted up to 1000)', async () =>

@@ -1,14 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError, errors, isErrorCode } from '../common/errors';
-import type { CallContext, Upstream } from '../common/upstream';
-import type { Order } from '../common/schemas';
+import type { CallContext } from '../common/upstream';
+import type { Order, Purchase } from '../common/schemas';
+import type { CatalogClient } from './clients/catalog-client';
 import type { OrderLedger } from './ledger/types';
-
-interface CatalogPurchase {
-  order_id: string;
-  title: string;
-  price_cents: number;
-}
 
 /** The order server's own crash points on the buy path (the catalog's, "decremented but answer lost", is the catalog's). */
 export type CrashPoint = 'after_pending' | 'before_confirm';
@@ -39,7 +34,7 @@ export class BuyService {
 
   constructor(
     private readonly ledger: OrderLedger,
-    private readonly catalog: Upstream,
+    private readonly catalog: CatalogClient,
     private readonly options: BuyServiceOptions = {},
   ) {}
 
@@ -97,16 +92,9 @@ export class BuyService {
   }
 
   private async settle(order: Order, ctx: CallContext): Promise<Order> {
-    let purchase: CatalogPurchase;
+    let purchase: Purchase;
     try {
-      // Safe to retry: the catalog applies one order id at most once.
-      purchase = await this.catalog.call<CatalogPurchase>(
-        'POST',
-        `/purchase/${order.item_number}`,
-        ctx,
-        { order_id: order.order_id },
-        { idempotent: true },
-      );
+      purchase = await this.catalog.purchase(order.item_number, order.order_id, ctx);
     } catch (err) {
       // A definite "no" from the catalog (out of stock, unknown book) is final; anything else leaves it pending.
       // A buy of a book that does not exist is bad input, and bad input leaves no trace: the order is dropped.

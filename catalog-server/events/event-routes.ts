@@ -3,6 +3,7 @@ import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
 import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
+import { EventAck } from '../../common/schemas';
 import type { ChangeFeed } from './change-feed';
 
 /** The change stream frontends subscribe to, and the acknowledgement they send back for each event applied. */
@@ -33,7 +34,7 @@ export function registerEventRoutes(app: App, feed: ChangeFeed, token: string | 
           { subscriber: Type.String({ minLength: 1, maxLength: 64 }), seq: Type.Integer({ minimum: 0 }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ seq: Type.Integer() }), ...errorReplies(...BODY_ERRORS, 401, 404) },
+        response: { 200: EventAck, ...errorReplies(...BODY_ERRORS, 401, 404) },
       },
     },
     async (request) => {

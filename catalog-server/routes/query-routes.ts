@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
 import { errorReplies } from '../../common/api-docs';
-import { Book, ItemNumberParams, TopicResult, toItemNumber } from '../../common/schemas';
+import { Book, BookList, ItemNumberParams, TopicList, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
 /** The report's read API, public: query by topic, query by item number, and listings for the storefront. */
@@ -42,13 +42,9 @@ export function registerQueryRoutes(app: App, store: CatalogStore): void {
     },
   );
 
-  const topics = {
-    operationId: 'listTopics',
-    summary: 'Every topic that has books',
-    response: { 200: Type.Object({ topics: Type.Array(Type.String()) }) },
-  };
+  const topics = { operationId: 'listTopics', summary: 'Every topic that has books', response: { 200: TopicList } };
   app.get('/topics', { schema: topics }, async () => ({ topics: await store.listTopics() }));
 
-  const books = { operationId: 'listBooks', summary: 'Every book', response: { 200: Type.Object({ books: Type.Array(Book) }) } };
+  const books = { operationId: 'listBooks', summary: 'Every book', response: { 200: BookList } };
   app.get('/books', { schema: books }, async () => ({ books: await store.listBooks() }));
 }

@@ -3,20 +3,11 @@ import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
 import { BODY_ERRORS, errorReplies } from '../../common/api-docs';
-import { Book, ItemNumberParams, MAX_AMOUNT, OrderId, toItemNumber } from '../../common/schemas';
+import { Book, BookList, ItemNumberParams, MAX_AMOUNT, OrderId, Purchase, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
 const Count = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT });
 
-const Purchase = Type.Object({
-  order_id: Type.String(),
-  item_number: Type.Integer(),
-  title: Type.String(),
-  price_cents: Type.Integer(),
-  outcome: Type.Literal('purchased'),
-  stock_after: Type.Integer(),
-  created_at: Type.String(),
-});
 
 
 /** Writes: only the other Bazar services (holding BAZAR_TOKEN) may change stock, prices or record purchases. */
@@ -55,7 +46,7 @@ export function registerWriteRoutes(app: App, store: CatalogStore, token: string
         operationId: 'restock',
         summary: 'New stock arrives: every book back to `stock` (default 5)',
         body: Type.Object({ stock: Type.Optional(Count) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ books: Type.Array(Book) }), ...errorReplies(...BODY_ERRORS, 401) },
+        response: { 200: BookList, ...errorReplies(...BODY_ERRORS, 401) },
       },
     },
     async (request) => {

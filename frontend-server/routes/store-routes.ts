@@ -3,16 +3,16 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
-import { IDEMPOTENCY_HEADER, readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
+import { readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
 import { prefersHtml } from '../negotiate';
 import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
 import { Book, ItemNumberParams, Order, TopicResult, toItemNumber } from '../../common/schemas';
-import type { Upstream } from '../../common/upstream';
 import type { CatalogReads } from '../cache/catalog-reads';
+import type { OrderClient } from '../clients/order-client';
 import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages';
 
 export interface StoreUpstreams {
-  order: Upstream;
+  order: OrderClient;
   /** Lookups and searches, through the cache unless CACHE=off. */
   reads: CatalogReads;
 }
@@ -131,10 +131,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
       // Without a client key each request is a new buy, but it still gets a key of its own so that our retries
       // to the order server can never buy twice.
       const key = readIdempotencyKey(request) ?? readFormIdempotencyKey(request) ?? `auto-${randomUUID()}`;
-      const placed = await order.call<Order>('POST', `/buy/${id}`, ctx(request), undefined, {
-        headers: { [IDEMPOTENCY_HEADER]: key },
-        idempotent: true,
-      });
+      const placed = await order.buy(id, key, ctx(request));
       reply.code(201);
       if (!prefersHtml(request)) return placed;
       // The thank-you page shows the stock left; if that lookup fails the order still stands.

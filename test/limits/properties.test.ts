@@ -24,7 +24,7 @@ const ROUTES: Record<'catalog' | 'order' | 'frontend', string[]> = {
     'GET /readyz',
   ],
   order: ['POST /buy/{s}', 'GET /orders', 'GET /orders/{s}', 'GET /orders?limit={s}', 'GET /orders?status={s}', 'GET /healthz', 'GET /readyz'],
-  frontend: ['GET /', 'GET /search/{s}', 'GET /search?topic={s}', 'GET /lookup/{s}', 'POST /buy/{s}', 'GET /buy/{s}', 'GET /healthz', 'GET /readyz'],
+  frontend: ['GET /', 'GET /search/{s}', 'GET /search?topic={s}', 'GET /lookup/{s}', 'POST /buy/{s}', 'GET /buy/{s}', 'GET /status', 'GET /healthz', 'GET /readyz'],
 };
 
 const segment = fc.oneof(

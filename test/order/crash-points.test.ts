@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { App } from '../../common/base-app';
-import { Upstream } from '../../common/upstream';
 import { buildCatalogApp } from '../../catalog-server/app';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
 import type { PurchaseResult } from '../../catalog-server/store/types';
 import { BuyService, type CrashPoint } from '../../order-server/buy-service';
+import { CatalogClient } from '../../order-server/clients/catalog-client';
 import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
 import { TEST_TOKEN, tempDir } from '../helpers/stack';
 
@@ -39,7 +39,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
   let tmp: ReturnType<typeof tempDir>;
   let store: CrashAfterCommitStore;
   let catalogApp: App;
-  let catalog: Upstream;
+  let catalog: CatalogClient;
   let ledgerPath: string;
 
   beforeEach(async () => {
@@ -47,7 +47,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
     store = new CrashAfterCommitStore(join(tmp.dir, 'catalog.db'), DEFAULT_SEED_PATH);
     catalogApp = buildCatalogApp({ store, token: TEST_TOKEN, logLevel: 'silent' });
     const url = await catalogApp.listen({ host: '127.0.0.1', port: 0 });
-    catalog = new Upstream({ name: 'catalog', origin: url, token: TEST_TOKEN, timeoutMs: 2000 });
+    catalog = new CatalogClient({ origin: url, token: TEST_TOKEN, timeoutMs: 2000 });
     ledgerPath = join(tmp.dir, 'orders.db');
   });
   afterEach(async () => {
