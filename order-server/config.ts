@@ -1,7 +1,10 @@
-import { readCommon, readPath, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
+import { readCommon, readDatabaseUrl, readPath, readPositiveInt, readUrl, type CommonConfig, type Env } from '../common/config';
 
 export interface OrderConfig extends CommonConfig {
+  /** SQLite file; used when databaseUrl is not set. */
   dbPath: string;
+  /** PostgreSQL (this service's own database); when set, dbPath is not used. */
+  databaseUrl: string | undefined;
   catalogUrl: string;
   /** Deadline for one call to the catalog; shorter than the frontend's so the frontend hears our 503 first. */
   upstreamTimeoutMs: number;
@@ -15,6 +18,7 @@ export function readOrderConfig(env: Env = process.env): OrderConfig {
   return {
     ...readCommon(env, 3002),
     dbPath: readPath(env, 'DB_PATH', 'data/orders.db'),
+    databaseUrl: readDatabaseUrl(env, 'DATABASE_URL'),
     catalogUrl: readUrl(env, 'CATALOG_URL', 'http://127.0.0.1:3001'),
     upstreamTimeoutMs: readPositiveInt(env, 'UPSTREAM_TIMEOUT_MS', 1000),
     reconcileIntervalMs: readPositiveInt(env, 'RECONCILE_INTERVAL_MS', 5000),
