@@ -131,7 +131,7 @@ export class PgOrderLedger implements OrderLedger {
     const rows = await this.sql<OrderRow[]>`
       SELECT ${this.columns} FROM orders
       WHERE status = 'pending' AND created_at <= ${olderThan}::timestamptz AND (lease_until IS NULL OR lease_until < now())
-      ORDER BY created_at LIMIT 100`;
+      ORDER BY created_at, seq LIMIT 100`;
     return rows.map(toOrder);
   }
 

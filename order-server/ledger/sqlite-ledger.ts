@@ -83,7 +83,7 @@ export class SqliteOrderLedger implements OrderLedger {
       pending: db.prepare<[string, string], Order>(
         `SELECT ${COLUMNS} FROM orders
          WHERE status = 'pending' AND created_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-         ORDER BY created_at LIMIT 100`,
+         ORDER BY created_at, rowid LIMIT 100`,
       ),
       ping: db.prepare('SELECT 1'),
     };

@@ -151,3 +151,17 @@ export async function startPostgres(
   };
   return cluster;
 }
+
+/**
+ * One cluster for the enclosing describe block: started before its first test, stopped after its last. Returns
+ * a getter, because the cluster exists only once the `before` hook has run.
+ */
+export function usePostgres(options: { standby?: boolean; maxConnections?: number } = {}): () => PgCluster {
+  let cluster: PgCluster | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    cluster = await startPostgres(this, options);
+  });
+  after(() => cluster?.stop());
+  return () => cluster!;
+}
