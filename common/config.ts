@@ -4,6 +4,7 @@
  * variable, the bad value and what would be accepted.
  */
 import { isIP } from 'node:net';
+import { PostgresUrlError, parsePostgresUrl, redactPostgresUrl } from './postgres-url';
 
 export type Env = Record<string, string | undefined>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -68,11 +69,6 @@ export function readUrl(env: Env, name: string, fallback: string): string {
   return url.origin;
 }
 
-const TARGET_SESSION_ATTRS = ['read-write', 'read-only', 'primary', 'standby', 'prefer-standby'];
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-full'];
-const PG_URL = /^(postgres(?:ql)?):\/\/(?:([^@/?#]*)@)?([^/?#]*)\/([^/?#]+)(?:\?([^#]*))?$/;
-const PG_HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
-
 /**
  * A PostgreSQL URL as libpq writes it, one host or several (`postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`);
  * undefined when the variable is unset. Checked here so a typo stops the service at start with a message that
@@ -81,26 +77,11 @@ const PG_HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
 export function readDatabaseUrl(env: Env, name: string): string | undefined {
   const raw = present(env, name);
   if (raw === undefined) return undefined;
-  const shown = raw.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
-  const fail = (why: string) =>
-    new ConfigError(`${name} ${why}, got '${shown}' (e.g. postgres://bazar@127.0.0.1:5432/catalog)`);
-  const match = PG_URL.exec(raw);
-  if (!match) throw fail('must be a postgres:// or postgresql:// URL with a host and a database name');
-  const [, , , hosts, , query] = match;
-  for (const host of hosts.split(',')) {
-    const port = PG_HOST.exec(host);
-    if (!port || (port[1] !== undefined && (Number(port[1]) < 1 || Number(port[1]) > 65535))) {
-      throw fail(`has a bad host '${host}' (write host or host:port, comma-separated)`);
-    }
-  }
-  for (const [key, value] of new URLSearchParams(query ?? '')) {
-    if (key === 'target_session_attrs' && !TARGET_SESSION_ATTRS.includes(value)) {
-      throw fail(`has target_session_attrs=${value}; use one of ${TARGET_SESSION_ATTRS.join(', ')}`);
-    } else if (key === 'sslmode' && !SSL_MODES.includes(value)) {
-      throw fail(`has sslmode=${value}; use one of ${SSL_MODES.join(', ')}`);
-    } else if (!['target_session_attrs', 'sslmode', 'application_name'].includes(key)) {
-      throw fail(`has the parameter '${key}'; only target_session_attrs, sslmode and application_name are understood`);
-    }
+  try {
+    parsePostgresUrl(raw);
+  } catch (err) {
+    if (!(err instanceof PostgresUrlError)) throw err;
+    throw new ConfigError(`${name} ${err.message}, got '${redactPostgresUrl(raw)}' (e.g. postgres://bazar@127.0.0.1:5432/catalog)`);
   }
   return raw;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isConnectionLost, migrate, openPostgres, type Sql, type TransactionSql } from '../../common/postgres';
+import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../common/postgres';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
@@ -37,6 +37,65 @@ const SCHEMA = [
    );`,
 ];
 
+const BOOK = 'id, title, topic, stock, price_cents';
+const PURCHASE = 'order_id, book_id, outcome, title, price_cents, stock_after, created_at';
+
+/** Every statement, named: PostgreSQL plans each once per connection. */
+const SQL = {
+  books: { name: 'catalog_books', text: `SELECT ${BOOK} FROM books ORDER BY id` },
+  topics: { name: 'catalog_topics', text: 'SELECT topic FROM books GROUP BY topic, topic_key ORDER BY topic_key, topic' },
+  byTopic: { name: 'catalog_by_topic', text: 'SELECT id, title, topic FROM books WHERE topic_key = $1 ORDER BY id' },
+  book: { name: 'catalog_book', text: `SELECT ${BOOK} FROM books WHERE id = $1` },
+  // FOR NO KEY UPDATE: the row is ours until commit, yet purchases (whose foreign key takes KEY SHARE on the book)
+  // are not blocked from starting.
+  lockBook: { name: 'catalog_lock_book', text: 'SELECT stock FROM books WHERE id = $1 FOR NO KEY UPDATE' },
+  lockAll: { name: 'catalog_lock_all', text: 'SELECT id FROM books ORDER BY id FOR NO KEY UPDATE' },
+  update: {
+    name: 'catalog_update',
+    text: `UPDATE books SET stock = coalesce($2::integer, stock), price_cents = coalesce($3::integer, price_cents)
+           WHERE id = $1 RETURNING ${BOOK}`,
+  },
+  updateEvent: {
+    name: 'catalog_update_event',
+    text: "INSERT INTO stock_events (book_id, delta, reason, created_at) VALUES ($1, $2, 'update', now())",
+  },
+  restockEvents: {
+    name: 'catalog_restock_events',
+    text: `INSERT INTO stock_events (book_id, delta, reason, created_at)
+           SELECT id, $1 - stock, 'restock', now() FROM books WHERE stock <> $1`,
+  },
+  restock: { name: 'catalog_restock', text: `UPDATE books SET stock = $1 RETURNING ${BOOK}` },
+  // The order id first: recorded as out_of_stock until the decrement below succeeds; no row at all when the book
+  // does not exist or the order id was seen before (a racing twin's INSERT waits here for the first to commit).
+  claimOrder: {
+    name: 'catalog_claim_order',
+    text: `INSERT INTO purchases (${PURCHASE})
+           SELECT $2, id, 'out_of_stock', title, price_cents, 0, now() FROM books WHERE id = $1
+           ON CONFLICT (order_id) DO NOTHING RETURNING ${PURCHASE}`,
+  },
+  // The stock check and the decrement are one statement: it waits for the book's row lock and re-reads the
+  // committed stock, so two buyers can never both take the last copy.
+  takeCopy: {
+    name: 'catalog_take_copy',
+    text: `WITH taken AS (UPDATE books SET stock = stock - 1 WHERE id = $1 AND stock > 0 RETURNING stock)
+           UPDATE purchases SET outcome = 'purchased', stock_after = taken.stock FROM taken
+           WHERE order_id = $2 RETURNING purchases.stock_after`,
+  },
+  purchase: { name: 'catalog_purchase', text: `SELECT ${PURCHASE} FROM purchases WHERE order_id = $1` },
+  audit: {
+    name: 'catalog_audit',
+    text: `SELECT b.id, b.stock,
+                  coalesce((SELECT sum(delta) FROM stock_events e WHERE e.book_id = b.id), 0)::integer AS delta,
+                  (SELECT count(*) FROM purchases p WHERE p.book_id = b.id AND p.outcome = 'purchased')::integer AS purchased
+           FROM books b ORDER BY b.id`,
+  },
+  count: { name: 'catalog_count', text: 'SELECT count(*)::integer AS n FROM books' },
+  seed: {
+    name: 'catalog_seed',
+    text: 'INSERT INTO books (id, title, topic, topic_key, stock, price_cents) VALUES ($1, $2, $3, $4, $5, $6)',
+  },
+};
+
 interface PurchaseRow {
   order_id: string;
   book_id: number;
@@ -56,86 +115,71 @@ const PURCHASE_ATTEMPTS = 3;
 
 /**
  * The catalog on PostgreSQL, for catalog replicas that share one database. Same behaviour as SqliteCatalogStore
- * (the contract suite runs both); writes are one transaction each under READ COMMITTED.
+ * (the contract suite runs both); each write is one transaction under READ COMMITTED.
  */
 export class PgCatalogStore implements CatalogStore {
   readonly backend = 'postgres';
 
-  private constructor(private readonly sql: Sql) {}
+  private constructor(private readonly db: PgDatabase) {}
 
   /** Connects, migrates and, when the books table is empty, seeds it; safe when replicas start together. */
   static async open(url: string, seedPath?: string, options: { max?: number } = {}): Promise<PgCatalogStore> {
-    const sql = openPostgres(url, options);
+    const db = new PgDatabase(url, options);
     try {
-      await migrate(sql, 'bazar-catalog-schema', SCHEMA, (tx) => seed(tx, seedPath));
+      await migrate(db, 'bazar-catalog-schema', SCHEMA, (tx) => seed(tx, seedPath));
     } catch (err) {
-      await sql.end({ timeout: 1 });
+      await db.close();
       throw err;
     }
-    return new PgCatalogStore(sql);
+    return new PgCatalogStore(db);
   }
 
-  async listBooks(): Promise<Book[]> {
-    return this.sql<Book[]>`SELECT id, title, topic, stock, price_cents FROM books ORDER BY id`;
+  listBooks(): Promise<Book[]> {
+    return this.db.query<Book>(SQL.books);
   }
 
   async listTopics(): Promise<string[]> {
-    const rows = await this.sql<{ topic: string }[]>`
-      SELECT topic FROM books GROUP BY topic, topic_key ORDER BY topic_key, topic`;
-    return rows.map((row) => row.topic);
+    return (await this.db.query<{ topic: string }>(SQL.topics)).map((row) => row.topic);
   }
 
   async findByTopic(topic: string): Promise<TopicResult | null> {
-    const books = await this.sql<Book[]>`
-      SELECT id, title, topic FROM books WHERE topic_key = ${normalizeTopic(topic)} ORDER BY id`;
+    const books = await this.db.query<Book>(SQL.byTopic, [normalizeTopic(topic)]);
     if (books.length === 0) return null;
     return { topic: books[0].topic, items: books.map(({ id, title }) => ({ id, title })) };
   }
 
   async getBook(id: number): Promise<Book | null> {
-    const [book] = await this.sql<Book[]>`SELECT id, title, topic, stock, price_cents FROM books WHERE id = ${id}`;
+    const [book] = await this.db.query<Book>(SQL.book, [id]);
     return book ?? null;
   }
 
-  async updateBook(id: number, patch: BookPatch): Promise<Book | null> {
-    return this.sql.begin(async (tx) => {
-      // FOR NO KEY UPDATE: the row is ours until commit, yet purchases (whose foreign key takes KEY SHARE on the
-      // book) are not blocked from starting.
-      const [before] = await tx<{ stock: number }[]>`SELECT stock FROM books WHERE id = ${id} FOR NO KEY UPDATE`;
+  updateBook(id: number, patch: BookPatch): Promise<Book | null> {
+    return this.db.transaction(async (tx) => {
+      const [before] = await tx.query<{ stock: number }>(SQL.lockBook, [id]);
       if (!before) return null;
-      const [after] = await tx<Book[]>`
-        UPDATE books SET stock = coalesce(${patch.stock ?? null}::integer, stock),
-                         price_cents = coalesce(${patch.price_cents ?? null}::integer, price_cents)
-        WHERE id = ${id} RETURNING id, title, topic, stock, price_cents`;
-      if (after.stock !== before.stock) {
-        await tx`INSERT INTO stock_events (book_id, delta, reason, created_at)
-                 VALUES (${id}, ${after.stock - before.stock}, 'update', now())`;
-      }
+      const [after] = await tx.query<Book>(SQL.update, [id, patch.stock ?? null, patch.price_cents ?? null]);
+      if (after.stock !== before.stock) await tx.query(SQL.updateEvent, [id, after.stock - before.stock]);
       return after;
     });
   }
 
-  async restockAll(stock: number): Promise<Book[]> {
-    return this.sql.begin(async (tx) => {
-      // Lock every book first (in id order, like any other multi-row writer would), then record each change
-      // against the stock it replaces.
-      await tx`SELECT id FROM books ORDER BY id FOR NO KEY UPDATE`;
-      await tx`INSERT INTO stock_events (book_id, delta, reason, created_at)
-               SELECT id, ${stock} - stock, 'restock', now() FROM books WHERE stock <> ${stock}`;
-      const books = await tx<Book[]>`UPDATE books SET stock = ${stock} RETURNING id, title, topic, stock, price_cents`;
-      return books.sort((a, b) => a.id - b.id);
+  restockAll(stock: number): Promise<Book[]> {
+    return this.db.transaction(async (tx) => {
+      // Every book locked first (in id order), then each change recorded against the stock it replaces.
+      await tx.query(SQL.lockAll);
+      await tx.query(SQL.restockEvents, [stock]);
+      return (await tx.query<Book>(SQL.restock, [stock])).sort((a, b) => a.id - b.id);
     });
   }
 
   /**
-   * One transaction under READ COMMITTED, with no serialization retries: the order id is claimed first
-   * (INSERT … ON CONFLICT DO NOTHING waits for a racing twin with the same id and then finds its row), and the
-   * stock check and decrement are one UPDATE … WHERE stock > 0, which waits for the row lock and re-reads the
-   * committed stock. So two buyers can never both take the last copy, and one order id never takes two.
+   * One transaction under READ COMMITTED with no serialization retries: claim the order id (INSERT … ON CONFLICT
+   * DO NOTHING), then take a copy (UPDATE … WHERE stock > 0). So one order id never takes two copies, and two
+   * buyers never take one.
    *
    * A connection lost mid-way (a restart, a failover) leaves it unknown whether the COMMIT happened. The purchase
-   * is sent again, and only because it is idempotent per order id: if the first attempt committed, the retry
-   * finds its row and answers `replayed`; if not, it applies now. Other writes are not retried here.
+   * is then sent again, here, and only because it is idempotent per order id: if the first attempt committed, the
+   * retry finds its row; if not, it applies now. No other write is retried here.
    */
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
     for (let attempt = 1; ; attempt++) {
@@ -152,41 +196,27 @@ export class PgCatalogStore implements CatalogStore {
   }
 
   async getPurchase(orderId: string): Promise<PurchaseRecord | null> {
-    const [row] = await this.sql<PurchaseRow[]>`
-      SELECT order_id, book_id, outcome, title, price_cents, stock_after, created_at FROM purchases WHERE order_id = ${orderId}`;
+    const [row] = await this.db.query<PurchaseRow>(SQL.purchase, [orderId]);
     return row ? toRecord(row) : null;
   }
 
-  async audit(): Promise<BookAudit[]> {
-    return this.sql<BookAudit[]>`
-      SELECT b.id, b.stock,
-             coalesce((SELECT sum(delta) FROM stock_events e WHERE e.book_id = b.id), 0)::integer AS delta,
-             (SELECT count(*) FROM purchases p WHERE p.book_id = b.id AND p.outcome = 'purchased')::integer AS purchased
-      FROM books b ORDER BY b.id`;
+  audit(): Promise<BookAudit[]> {
+    return this.db.query<BookAudit>(SQL.audit);
   }
 
   async ping(): Promise<void> {
-    await this.sql`SELECT 1`;
+    await this.db.query('SELECT 1');
   }
 
-  async close(): Promise<void> {
-    await this.sql.end({ timeout: 5 });
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   private async purchaseOnce(id: number, orderId: string): Promise<PurchaseResult> {
-    const applied = await this.sql.begin('isolation level read committed', async (tx) => {
-      // Recorded as out_of_stock until the decrement below succeeds; no row at all when the book does not exist
-      // or the order id was seen before.
-      const [claimed] = await tx<PurchaseRow[]>`
-        INSERT INTO purchases (order_id, book_id, outcome, title, price_cents, stock_after, created_at)
-        SELECT ${orderId}, id, 'out_of_stock', title, price_cents, 0, now() FROM books WHERE id = ${id}
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING order_id, book_id, outcome, title, price_cents, stock_after, created_at`;
+    const applied = await this.db.transaction(async (tx) => {
+      const [claimed] = await tx.query<PurchaseRow>(SQL.claimOrder, [id, orderId]);
       if (!claimed) return null;
-      const [taken] = await tx<{ stock_after: number }[]>`
-        WITH taken AS (UPDATE books SET stock = stock - 1 WHERE id = ${id} AND stock > 0 RETURNING stock)
-        UPDATE purchases SET outcome = 'purchased', stock_after = taken.stock FROM taken
-        WHERE order_id = ${orderId} RETURNING purchases.stock_after`;
+      const [taken] = await tx.query<{ stock_after: number }>(SQL.takeCopy, [id, orderId]);
       return taken ? { ...claimed, outcome: 'purchased' as const, stock_after: taken.stock_after } : claimed;
     });
     if (applied) return { kind: 'applied', purchase: toRecord(applied) };
@@ -199,14 +229,13 @@ export class PgCatalogStore implements CatalogStore {
 interface SeedBook extends Book {}
 
 /** Fills an empty books table from the seed file; runs under the migration lock, so two replicas seed once. */
-async function seed(tx: TransactionSql, seedPath: string | undefined): Promise<void> {
+async function seed(tx: Queryable, seedPath: string | undefined): Promise<void> {
   if (!seedPath) return;
-  const [{ n }] = await tx<{ n: number }[]>`SELECT count(*)::integer AS n FROM books`;
+  const [{ n }] = await tx.query<{ n: number }>(SQL.count);
   if (n > 0) return;
   const books = JSON.parse(readFileSync(seedPath, 'utf8')) as SeedBook[];
   if (!Array.isArray(books)) throw new Error(`seed file ${seedPath} must hold a JSON array of books`);
   for (const book of books) {
-    await tx`INSERT INTO books (id, title, topic, topic_key, stock, price_cents)
-             VALUES (${book.id}, ${book.title}, ${book.topic}, ${normalizeTopic(book.topic)}, ${book.stock}, ${book.price_cents})`;
+    await tx.query(SQL.seed, [book.id, book.title, book.topic, normalizeTopic(book.topic), book.stock, book.price_cents]);
   }
 }

@@ -4,7 +4,8 @@
  * When run as root the server runs as the `postgres` user (initdb refuses root). Optional `standby`: a streaming
  * replica made with pg_basebackup, for tests of a multi-host URL and a promotion.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +18,14 @@ export const PG_BIN = process.env.PG_BIN ?? BIN_DIRS.find((dir) => existsSync(jo
 export interface PgNode {
   port: number;
   dataDir: string;
-  /** Stops the server: 'fast' is a clean shutdown, 'immediate' is a crash (no checkpoint, recovery on start). */
-  stop(mode?: 'fast' | 'immediate'): void;
-  start(): void;
+  /**
+   * Stops the server: 'fast' is a clean shutdown, 'immediate' is a crash (no checkpoint, recovery on start).
+   * Asynchronous, like the other changes below, so the code under test keeps running meanwhile.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  start(): Promise<void>;
   /** Standby only: ends recovery so the node accepts writes. */
-  promote(): void;
+  promote(): Promise<void>;
 }
 
 export interface PgCluster {
@@ -38,10 +42,21 @@ export interface PgCluster {
 
 const asRoot = userInfo().uid === 0;
 
-/** Runs a PostgreSQL binary as the `postgres` user when we are root, else as ourselves. */
+/** A PostgreSQL binary, run as the `postgres` user when we are root, else as ourselves. */
+function command(bin: string, args: string[]): [string, string[]] {
+  return asRoot ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN!, bin), ...args]] : [join(PG_BIN!, bin), args];
+}
+
 function run(bin: string, args: string[], options: { quiet?: boolean } = {}): string {
-  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN!, bin), ...args]] : [join(PG_BIN!, bin), args];
+  const [file, argv] = command(bin, args);
   return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', options.quiet ? 'ignore' : 'pipe'] });
+}
+
+const execFileAsync = promisify(execFile);
+
+async function runAsync(bin: string, args: string[]): Promise<void> {
+  const [file, argv] = command(bin, args);
+  await execFileAsync(file, argv);
 }
 
 function ownedDir(path: string): string {
@@ -60,18 +75,21 @@ function node(root: string, name: string, port: number): PgNode {
   const dataDir = join(home, 'data');
   const socketDir = ownedDir(join(home, 'socket'));
   const log = join(home, 'server.log');
+  const options = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`;
   return {
     port,
     dataDir,
-    start: () => {
-      const options = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`;
-      run('pg_ctl', ['-D', dataDir, '-l', log, '-o', options, '-w', '-t', '60', 'start'], { quiet: true });
+    start: () => runAsync('pg_ctl', ['-D', dataDir, '-l', log, '-o', options, '-w', '-t', '60', 'start']),
+    stop: async (mode = 'fast') => {
+      if (existsSync(join(dataDir, 'postmaster.pid'))) await runAsync('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop']);
     },
-    stop: (mode = 'fast') => {
-      if (existsSync(join(dataDir, 'postmaster.pid'))) run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop'], { quiet: true });
-    },
-    promote: () => void run('pg_ctl', ['-D', dataDir, '-w', 'promote'], { quiet: true }),
+    promote: () => runAsync('pg_ctl', ['-D', dataDir, '-w', 'promote']),
   };
+}
+
+/** Stops a node at once, whatever state it is in; for cleaning up. */
+function kill(dataDir: string): void {
+  if (existsSync(join(dataDir, 'postmaster.pid'))) run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { quiet: true });
 }
 
 /**
@@ -113,16 +131,16 @@ export async function startPostgres(
     run('initdb', ['-D', primary.dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], { quiet: true });
     writeFileSync(join(primary.dataDir, 'postgresql.auto.conf'), `${SETTINGS}max_connections = ${options.maxConnections ?? 100}\n`);
     writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
-    primary.start();
+    await primary.start();
     if (options.standby) {
       standby = node(root, 'standby', standbyPort);
       // -R writes the standby's primary_conninfo and standby.signal; -X stream copies the WAL made meanwhile.
       run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standby.dataDir, '-R', '-X', 'stream'], { quiet: true });
-      standby.start();
+      await standby.start();
       nodes.push(standby);
     }
   } catch (err) {
-    nodes.forEach((n) => n.stop('immediate'));
+    nodes.forEach((n) => kill(n.dataDir));
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
@@ -141,7 +159,7 @@ export async function startPostgres(
     stop() {
       for (const n of nodes.reverse()) {
         try {
-          n.stop('immediate');
+          kill(n.dataDir);
         } catch {
           // already stopped by the test
         }
