@@ -79,7 +79,11 @@ export function parsePostgresUrl(url: string): PostgresTarget {
   return target;
 }
 
-/** The URL with its password hidden, for messages and logs. */
+/** The URL with its password hidden, for messages and logs; also when the URL is malformed. */
 export function redactPostgresUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+  // Up to the last '@': a password someone forgot to escape may itself hold '@', '/' or ':'.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_all, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
+  });
 }
