@@ -11,9 +11,12 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './ports';
 
-const BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+/** Where Debian puts the server binaries; PG_BIN names another folder. */
+const BIN_DIRS = process.env.PG_BIN
+  ? [process.env.PG_BIN]
+  : ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
 
-export const PG_BIN = process.env.PG_BIN ?? BIN_DIRS.find((dir) => existsSync(join(dir, 'pg_ctl')));
+const PG_BIN = BIN_DIRS.find((dir) => existsSync(join(dir, 'pg_ctl')));
 
 export interface PgNode {
   port: number;
