@@ -71,7 +71,6 @@ describe('PostgreSQL: a multi-host URL follows a promoted standby', function () 
       await Promise.all(buyers);
 
       // The old primary is gone, so every sale after it went to the promoted standby.
-      if (process.env.TEST_VERBOSE) console.log({ failures: failures.length, msToFirstSale: firstSaleAfter - stoppedAt, sold: sold.size });
       expect(failures.every(isConnectionLost), String(failures.find((err) => !isConnectionLost(err)))).to.equal(true);
       expect(firstSaleAfter - stoppedAt, 'ms from the primary dying to selling again').to.be.below(10_000);
       expect(pg.psql(database, 'SELECT pg_is_in_recovery()', standby)).to.equal('f');
