@@ -1,6 +1,6 @@
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
-import { Metrics } from '../common/metrics';
+import { Metrics, transactionHistogram } from '../common/metrics';
 import { ChangeFeed } from './events/change-feed';
 import { registerEventRoutes } from './events/event-routes';
 import { registerQueryRoutes } from './routes/query-routes';
@@ -37,8 +37,7 @@ export function buildCatalogApp({ store, token, logLevel, publicUrl, eventsAckTi
     onCutOff: () => cutOff.inc(),
   });
   metrics.gauge('change_subscribers', 'Frontends subscribed to the change stream', () => feed.subscriberCount);
-  const txSeconds = metrics.histogram('sqlite_transaction_seconds', 'Time spent in one SQLite write transaction', ['op']);
-  const published = new PublishingStore(store, feed, txSeconds);
+  const published = new PublishingStore(store, feed, transactionHistogram(metrics));
   app.decorate('changes', feed);
   registerQueryRoutes(app, published);
   registerWriteRoutes(app, published, token);

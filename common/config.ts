@@ -4,10 +4,13 @@
  * variable, the bad value and what would be accepted.
  */
 import { isIP } from 'node:net';
+import { PostgresUrlError, parsePostgresUrl, redactPostgresUrl } from './postgres-url';
 
 export type Env = Record<string, string | undefined>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Where a service keeps its data: SQLite at DB_PATH, or PostgreSQL when DATABASE_URL is set. */
+export type DatabaseBackend = 'sqlite' | 'postgres';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -92,6 +95,23 @@ function parseOrigin(name: string, raw: string): string {
     throw new ConfigError(`${name} must be an origin without a path (like http://127.0.0.1:3001), got '${raw}'`);
   }
   return url.origin;
+}
+
+/**
+ * A PostgreSQL URL as libpq writes it, one host or several (`postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`);
+ * undefined when the variable is unset. Checked here so a typo stops the service at start with a message that
+ * names the variable, never shows the password, and says what is accepted.
+ */
+export function readDatabaseUrl(env: Env, name: string): string | undefined {
+  const raw = present(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    parsePostgresUrl(raw);
+  } catch (err) {
+    if (!(err instanceof PostgresUrlError)) throw err;
+    throw new ConfigError(`${name} ${err.message}, got '${redactPostgresUrl(raw)}' (e.g. postgres://bazar@127.0.0.1:5432/catalog)`);
+  }
+  return raw;
 }
 
 export function readPath(env: Env, name: string, fallback: string): string {

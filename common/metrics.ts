@@ -14,7 +14,7 @@ export interface WatchedReplica {
 
 /**
  * One Prometheus registry per app (never prom-client's global one), so two apps in one test process never share
- * or clash over counters. Services add their own metrics to `registry` (cache, SQLite, pending orders).
+ * or clash over counters. Services add their own metrics to `registry` (cache, database, pending orders).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -163,18 +163,28 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
   });
 }
 
+/** The write-transaction histogram both stores record into, labelled by operation and database backend. */
+export function transactionHistogram(metrics: Metrics): Histogram<'op' | 'backend'> {
+  return metrics.histogram('db_transaction_seconds', 'Time spent in one database write transaction', ['op', 'backend']);
+}
+
 /**
- * Times the named async methods of `target` into `histogram` (label `op` = method name), leaving every other
- * method as it was; used to time SQLite write transactions without touching the store's code.
+ * Times the named async methods of `target` into `histogram` (label `op` = method name, `backend` as given),
+ * leaving every other method as it was; used to time write transactions without touching the store's code.
  */
-export function timeCalls<T extends object>(target: T, methods: (keyof T & string)[], histogram: Histogram<'op'>): T {
+export function timeCalls<T extends object>(
+  target: T,
+  methods: (keyof T & string)[],
+  histogram: Histogram<'op' | 'backend'>,
+  backend: string,
+): T {
   const timed = new Set<string | symbol>(methods);
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (!timed.has(prop) || typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
-        const end = histogram.startTimer({ op: String(prop) });
+        const end = histogram.startTimer({ op: String(prop), backend });
         try {
           return await value.apply(obj, args);
         } finally {

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
-import { Metrics, timeCalls } from '../common/metrics';
+import { Metrics, timeCalls, transactionHistogram } from '../common/metrics';
 import { BuyService, type BuyServiceOptions } from './buy-service';
 import { CatalogClient } from './clients/catalog-client';
 import type { OrderLedger } from './ledger/types';
@@ -55,9 +55,11 @@ export function buildOrderApp(options: OrderAppOptions): App {
     probeIntervalMs: options.upstreamProbeIntervalMs,
     log: app.log,
   });
-  const ledgerTx = metrics.histogram('sqlite_transaction_seconds', 'Time spent in one SQLite write transaction', ['op']);
-  const buys = new BuyService(timeCalls(ledger, ['createPending', 'confirm', 'reject'], ledgerTx), catalog, {
+  const timedLedger = timeCalls(ledger, ['createPending', 'confirm', 'reject'], transactionHistogram(metrics), ledger.backend);
+  const buys = new BuyService(timedLedger, catalog, {
     crashHook: options.crashHook,
+    // The catalog call's deadline, plus as much again for the ledger writes around it, plus a margin.
+    leaseMs: 2 * timeoutMs + 1000,
   });
   // Read when scraped; capped like the ledger's own listing.
   metrics.gauge('orders_pending', 'Orders waiting for the catalog\'s answer (counted up to 1000)', async () =>
@@ -66,22 +68,31 @@ export function buildOrderApp(options: OrderAppOptions): App {
   app.decorate('buys', buys);
   registerOrderRoutes(app, buys, ledger, token);
 
+  let stopReconciling = async () => {};
   if (reconcileIntervalMs > 0) {
     let timer: NodeJS.Timeout | undefined;
-    let running: Promise<unknown> = Promise.resolve();
-    // Orders younger than two deadlines may still be in flight; leave them to their own request.
-    const round = () => (running = buys.reconcile(app.log, 2 * timeoutMs).catch((err) => app.log.error({ err }, 'reconcile failed')));
+    let running: Promise<unknown> | undefined;
+    // Orders younger than two deadlines may still be in flight; leave them to their own request. A round starts
+    // only when the last one ended, so closing has one round to wait for.
+    const round = () =>
+      (running ??= buys
+        .reconcile(app.log, 2 * timeoutMs)
+        .catch((err) => app.log.error({ err }, 'reconcile failed'))
+        .finally(() => (running = undefined)));
     app.addHook('onReady', async () => {
       void round();
       timer = setInterval(round, reconcileIntervalMs);
       timer.unref();
     });
-    app.addHook('onClose', async () => {
+    stopReconciling = async () => {
       clearInterval(timer);
       await running;
-    });
+    };
   }
+  // One hook, in this order: Fastify runs onClose hooks last-registered-first, so as two hooks the ledger would
+  // close under a reconcile round still driving an order.
   app.addHook('onClose', async () => {
+    await stopReconciling();
     await catalog.close();
     await ledger.close();
   });

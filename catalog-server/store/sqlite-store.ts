@@ -4,7 +4,7 @@ import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase, type MigrationStep } from '../../common/sqlite';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
-import type { BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
 
 const SCHEMA: MigrationStep[] = [
   `CREATE TABLE books (
@@ -78,6 +78,7 @@ function toRecord({ book_id, ...row }: PurchaseRow): PurchaseRecord {
 }
 
 export class SqliteCatalogStore implements CatalogStore {
+  readonly backend = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly purchaseTx;
@@ -114,6 +115,12 @@ export class SqliteCatalogStore implements CatalogStore {
       ),
       stockEvent: db.prepare<[number, number, string, string]>(
         'INSERT INTO stock_events (book_id, delta, reason, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      audit: db.prepare<[], BookAudit>(
+        `SELECT b.id, b.stock,
+                coalesce((SELECT sum(delta) FROM stock_events e WHERE e.book_id = b.id), 0) AS delta,
+                (SELECT count(*) FROM purchases p WHERE p.book_id = b.id AND p.outcome = 'purchased') AS purchased
+         FROM books b ORDER BY b.id`,
       ),
       ping: db.prepare('SELECT 1'),
     };
@@ -204,6 +211,10 @@ export class SqliteCatalogStore implements CatalogStore {
   async getPurchase(orderId: string): Promise<PurchaseRecord | null> {
     const row = this.stmt.purchaseById.get(orderId);
     return row ? toRecord(row) : null;
+  }
+
+  async audit(): Promise<BookAudit[]> {
+    return this.stmt.audit.all();
   }
 
   async ping(): Promise<void> {

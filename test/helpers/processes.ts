@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { projectRoot } from '../../common/paths';
 import { startService, type ServiceProcess } from '../../support/service-process';
 
 export interface ProcessStack {
@@ -31,4 +33,25 @@ export async function startProcessStack(dataDir: string, token: string, extraEnv
     await Promise.all(started.map((s) => s.stop('SIGKILL')));
     throw err;
   }
+}
+
+/**
+ * Runs one compiled service to its exit (for start-up refusals: bad configuration, no database) with only the
+ * given env and PATH. `output` is stdout and stderr together, in arrival order.
+ */
+export function runToExit(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(projectRoot(__dirname), script)], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stderr = '';
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      output += chunk;
+    });
+    child.on('exit', (code) => resolve({ code, stderr, output }));
+  });
 }

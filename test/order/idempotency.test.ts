@@ -5,7 +5,8 @@ import { buildCatalogApp } from '../../catalog-server/app';
 import { buildFrontendApp } from '../../frontend-server/app';
 import { buildOrderApp } from '../../order-server/app';
 import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
-import type { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
+import type { OrderLedger } from '../../order-server/ledger/types';
+import type { CatalogStore } from '../../catalog-server/store/types';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { AUTH, TEST_TOKEN, newCatalogStore, tempDir } from '../helpers/stack';
 
@@ -13,8 +14,8 @@ interface Rig {
   frontend: App;
   order: App;
   catalog: App;
-  store: SqliteCatalogStore;
-  ledger: SqliteOrderLedger;
+  store: CatalogStore;
+  ledger: OrderLedger;
   proxy: FaultProxy;
   close(): Promise<void>;
 }
