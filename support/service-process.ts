@@ -27,6 +27,11 @@ export interface StartOptions {
   readyPath?: string;
   timeoutMs?: number;
   nodeArgs?: string[];
+  /**
+   * Run the process on these CPUs only (a taskset list: "1", "1-3"); every thread it starts inherits them. The bench
+   * keeps the servers off the load generator's core this way.
+   */
+  cpus?: string;
   /** Called with each log line as it arrives (the chaos suite keeps a labelled tail across restarts). */
   onLine?: (line: string) => void;
 }
@@ -73,7 +78,10 @@ class PortTaken extends Error {}
 
 async function startOnce(name: string, script: string, port: number, options: StartOptions): Promise<ServiceProcess> {
   const { timeoutMs = 20_000, readyPath = '/healthz' } = options;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, script)], {
+  const argv = [...(options.nodeArgs ?? []), join(ROOT, script)];
+  // taskset sets the affinity, then execs node in its place: the child's PID is node's.
+  const [file, args] = options.cpus ? ['taskset', ['-c', options.cpus, process.execPath, ...argv]] : [process.execPath, argv];
+  const child = spawn(file, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
