@@ -93,6 +93,7 @@ export function buildOrderApp(options: OrderAppOptions): App {
   // close under a reconcile round still driving an order.
   app.addHook('onClose', async () => {
     await stopReconciling();
+    await buys.confirmsWritten();
     await catalog.close();
     await ledger.close();
   });

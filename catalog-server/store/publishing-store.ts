@@ -53,8 +53,8 @@ export class PublishingStore implements CatalogStore {
     // Only an applied, successful purchase changes a book; replays and "out of stock" leave every answer as it was.
     if (result.kind === 'applied' && result.purchase.outcome === 'purchased') {
       // Search answers list no stock today, but invalidating the topic keeps them right if they ever do.
-      const book = await this.inner.getBook(id);
-      await this.feed.publish({ ids: [id], topics: book ? [normalizeTopic(book.topic)] : 'all' });
+      const topic = result.topic ?? (await this.inner.getBook(id))?.topic;
+      await this.feed.publish({ ids: [id], topics: topic !== undefined ? [normalizeTopic(topic)] : 'all' });
     }
     return result;
   }

@@ -90,7 +90,6 @@ export class SqliteCatalogStore implements CatalogStore {
     this.db = openDatabase(path);
     migrate(this.db, SCHEMA);
     const db = this.db;
-    this.commits = new GroupCommit(db);
     this.stmt = {
       all: db.prepare<[], Book>(`SELECT ${BOOK_COLUMNS} FROM books ORDER BY id`),
       topics: db.prepare<[], { topic: string }>('SELECT DISTINCT topic FROM books ORDER BY topic_key'),
@@ -154,7 +153,7 @@ export class SqliteCatalogStore implements CatalogStore {
         created_at: new Date().toISOString(),
       };
       this.stmt.recordPurchase.run(row);
-      return { kind: 'applied', purchase: toRecord(row) };
+      return { kind: 'applied', purchase: toRecord(row), topic: book.topic };
     });
     this.restockTx = db.transaction((stock: number) => {
       const before = this.stmt.all.all();
@@ -175,6 +174,9 @@ export class SqliteCatalogStore implements CatalogStore {
       const books = readSeed(seedPath);
       db.transaction(() => books.forEach((book) => this.stmt.insert.run({ ...book, topic_key: normalizeTopic(book.topic) })))();
     }
+    // Last: the schema and the seed above were committed with synchronous=FULL; every write from here on goes
+    // through the group commit, which syncs off the event loop.
+    this.commits = new GroupCommit(db);
   }
 
   async listBooks(): Promise<Book[]> {
@@ -196,16 +198,16 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async updateBook(id: number, patch: BookPatch): Promise<Book | null> {
-    return this.updateTx.immediate(id, patch);
+    return this.commits.run(() => this.updateTx(id, patch));
   }
 
   async restockAll(stock: number): Promise<Book[]> {
-    return this.restockTx.immediate(stock);
+    return this.commits.run(() => this.restockTx(stock));
   }
 
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
     // Concurrent purchases share one durable commit (one fsync); each still runs in its own savepoint.
-    return this.commits.run(() => this.purchaseTx.immediate(id, orderId));
+    return this.commits.run(() => this.purchaseTx(id, orderId));
   }
 
   async getPurchase(orderId: string): Promise<PurchaseRecord | null> {

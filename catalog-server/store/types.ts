@@ -18,7 +18,9 @@ export interface PurchaseRecord {
 }
 
 export type PurchaseResult =
-  | { kind: 'applied' | 'replayed'; purchase: PurchaseRecord }
+  /** `topic`: the book's, when the store has it at hand, so publishing the change costs no extra read. */
+  | { kind: 'applied'; purchase: PurchaseRecord; topic?: string }
+  | { kind: 'replayed'; purchase: PurchaseRecord }
   | { kind: 'book_not_found' }
   | { kind: 'order_id_reused' };
 

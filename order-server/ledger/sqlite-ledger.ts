@@ -122,7 +122,7 @@ export class SqliteOrderLedger implements OrderLedger {
   }
 
   async discard(orderId: string): Promise<void> {
-    this.stmt.discard.run(orderId);
+    await this.commits.run(() => this.stmt.discard.run(orderId));
   }
 
   async get(orderId: string): Promise<Order | null> {

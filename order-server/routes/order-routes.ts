@@ -59,9 +59,11 @@ export function registerOrderRoutes(app: App, buys: BuyService, ledger: OrderLed
         response: { 200: Type.Object({ orders: Type.Array(Order) }), ...errorReplies(400, 401) },
       },
     },
-    async (request) => ({
-      orders: await ledger.list({ limit: Number(request.query.limit ?? 100), status: request.query.status }),
-    }),
+    async (request) => {
+      // Every buy answered so far shows as it was answered (its confirm may still be on its way to the disk).
+      await buys.confirmsWritten();
+      return { orders: await ledger.list({ limit: Number(request.query.limit ?? 100), status: request.query.status }) };
+    },
   );
 
   app.get(
@@ -76,6 +78,7 @@ export function registerOrderRoutes(app: App, buys: BuyService, ledger: OrderLed
       },
     },
     async (request) => {
+      await buys.confirmsWritten();
       const order = await ledger.get(request.params.id);
       if (!order) throw errors.orderNotFound(request.params.id);
       return order;

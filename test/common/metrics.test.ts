@@ -42,6 +42,8 @@ describe('GET /metrics on every service', function () {
     expect(buy.statusCode).to.equal(201);
     const frontend = (await scrape(stack.frontend)).text;
     expect(sample(frontend, 'upstream_request_duration_seconds_count{target="order",method="POST",outcome="201",service="frontend"}')).to.equal(1);
+    // The confirm is written behind the 201.
+    await stack.order.buys.confirmsWritten();
     const order = (await scrape(stack.order)).text;
     expect(sample(order, 'upstream_request_duration_seconds_count{target="catalog",method="POST",outcome="201",service="order"}')).to.equal(1);
     expect(sample(order, 'db_transaction_seconds_count{op="createPending",backend="sqlite",service="order"}')).to.equal(1);

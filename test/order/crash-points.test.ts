@@ -1,6 +1,6 @@
 /**
- * The buy path has three places where a crash could split "the catalog decremented" from "the ledger says
- * confirmed". For each, the order server dies there (a crash hook that throws, passed only by this test), comes back
+ * The buy path has four places where a crash could split "the catalog decremented" from "the ledger says
+ * confirmed" (the last: right after the 201, whose confirm is written behind the answer). For each, the order server dies there (a crash hook that throws, passed only by this test), comes back
  * with the same ledger file, and reconcile must finish the order exactly once.
  */
 import { expect } from 'chai';
@@ -118,6 +118,36 @@ describe('order: recovery from a crash at each point of the buy path', function 
     expect(r.outcome).to.equal('SimulatedCrash:');
     expect(r.purchaseAtCrash?.outcome, 'decrement already recorded').to.equal('purchased');
     await expectExactlyOnce(r);
+  });
+
+  it('when the order server dies right after answering 201, before its confirm is written, then reconcile confirms that order once', async () => {
+    const before = (await store.getBook(1))!.stock;
+    // The confirm is written behind the answer; this ledger's process "dies" before it reaches the file.
+    class DiesBeforeConfirm extends SqliteOrderLedger {
+      override confirm(): Promise<never> {
+        return new Promise(() => undefined);
+      }
+    }
+    const dying = new DiesBeforeConfirm(ledgerPath);
+    // A short lease: the dead process's lease on the order runs out as it would after a restart.
+    const answered = await new BuyService(dying, catalog, { leaseMs: 100 }).buy(1, ctx, 'answered-key');
+    expect(answered.order).to.include({ status: 'confirmed', price_cents: 3000, item_number: 1 });
+    await dying.close(); // only the file remains: the pending row, durable before the catalog was asked
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    const reopened = new SqliteOrderLedger(ledgerPath);
+    try {
+      expect((await reopened.get(answered.order.order_id))?.status, 'left pending by the crash').to.equal('pending');
+      const recovered = new BuyService(reopened, catalog);
+      expect(await recovered.reconcile(log, 0)).to.equal(1);
+      expect(await reopened.get(answered.order.order_id)).to.deep.equal(answered.order);
+      expect((await store.getBook(1))!.stock, 'stock dropped exactly once').to.equal(before - 1);
+      expect((await store.getPurchase(answered.order.order_id))?.outcome).to.equal('purchased');
+      expect(await recovered.buy(1, ctx, 'answered-key')).to.deep.equal({ order: answered.order, replayed: true });
+      expect(await reopened.list({ limit: 100 })).to.have.length(1);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('when the crashed order meets an empty shelf, then reconcile rejects it and stock stays at zero', async () => {

@@ -39,6 +39,8 @@ describe('order server', () => {
     const body = res.json();
     expect(body).to.include({ item_number: 2, title: 'RPCs for Dummies', price_cents: 5000, status: 'confirmed' });
     expect(Date.parse(body.created_at)).to.be.closeTo(Date.now(), 60_000);
+    // The 201 does not wait for the confirm to reach the disk (the pending row and the purchase decide the outcome).
+    await order.buys.confirmsWritten();
     expect(await ledger.get(body.order_id)).to.include({ status: 'confirmed', price_cents: 5000 });
     expect(await store.getPurchase(body.order_id)).to.include({ outcome: 'purchased', item_number: 2 });
     expect((await store.getBook(2))?.stock).to.equal(4);
