@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { textReply } from './api-docs';
+import { HotCounter, HotHistogram, type CounterChild, type HistogramChild } from './hot-metrics';
 
 /** Seconds; fine at the low end because a cached lookup answers in well under a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -18,45 +19,40 @@ export interface WatchedReplica {
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly upstreamDuration: Histogram<'target' | 'method' | 'outcome'>;
-  private readonly replicaAttempts: Counter<'target' | 'replica' | 'outcome'>;
-  private readonly replicaEjections: Counter<'target' | 'replica'>;
+  readonly httpRequests: HotCounter<'method' | 'route' | 'status'>;
+  readonly httpDuration: HotHistogram<'method' | 'route' | 'status'>;
+  readonly upstreamDuration: HotHistogram<'target' | 'method' | 'outcome'>;
+  private readonly replicaAttempts: HotCounter<'target' | 'replica' | 'outcome'>;
+  private readonly replicaEjections: HotCounter<'target' | 'replica'>;
   /** Replicas whose state the gauges read when scraped, by upstream name. */
   private readonly watched: { target: string; replicas: readonly WatchedReplica[] }[] = [];
-  /** Label lookups hash an object each time; the hot path binds each (method, route, status) child once. */
-  private readonly children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'method' | 'route' | 'status'> }>();
+  /** The series of each (method, route, status), bound once: the hot path then finds them with one Map lookup. */
+  private readonly children = new Map<string, { count: CounterChild; time: HistogramChild }>();
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [this.registry],
-    });
-    this.httpDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from request received to response sent, by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
-    this.upstreamDuration = new Histogram({
-      name: 'upstream_request_duration_seconds',
-      help: 'Calls to another Bazar service, by target service, method and outcome (status code or "failed")',
-      labelNames: ['target', 'method', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
-    this.replicaAttempts = this.counter(
+    this.httpRequests = this.hotCounter('http_requests_total', 'HTTP requests answered, by method, route pattern and status', [
+      'method',
+      'route',
+      'status',
+    ]);
+    this.httpDuration = this.hotHistogram(
+      'http_request_duration_seconds',
+      'Time from request received to response sent, by method, route pattern and status',
+      ['method', 'route', 'status'],
+    );
+    this.upstreamDuration = this.hotHistogram(
+      'upstream_request_duration_seconds',
+      'Calls to another Bazar service, by target service, method and outcome (status code or "failed")',
+      ['target', 'method', 'outcome'],
+    );
+    this.replicaAttempts = this.hotCounter(
       'upstream_replica_attempts_total',
       'Attempts sent to each replica of another Bazar service: outcome "answered" (any HTTP status) or "failed" (none)',
       ['target', 'replica', 'outcome'],
     );
-    this.replicaEjections = this.counter(
+    this.replicaEjections = this.hotCounter(
       'upstream_replica_ejections_total',
       'Times a replica was taken out of rotation (refused, reset, deadline, 5xx or a failed /readyz probe)',
       ['target', 'replica'],
@@ -100,12 +96,18 @@ export class Metrics {
     this.watched.push({ target, replicas });
   }
 
-  histogram<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
-    return new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  }
-
   counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A counter counted on every request: bind its children once (labels()) and keep them. */
+  hotCounter<L extends string>(name: string, help: string, labelNames: L[]): HotCounter<L> {
+    return new HotCounter(name, help, labelNames, this.registry);
+  }
+
+  /** A latency histogram observed on every request or call: bind its children once and keep them. */
+  hotHistogram<L extends string>(name: string, help: string, labelNames: L[]): HotHistogram<L> {
+    return new HotHistogram(name, help, labelNames, LATENCY_BUCKETS, this.registry);
   }
 
   /** A gauge read when scraped, so the hot path pays nothing for it. */
@@ -164,8 +166,8 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
 }
 
 /** The write-transaction histogram both stores record into, labelled by operation and database backend. */
-export function transactionHistogram(metrics: Metrics): Histogram<'op' | 'backend'> {
-  return metrics.histogram('db_transaction_seconds', 'Time spent in one database write transaction', ['op', 'backend']);
+export function transactionHistogram(metrics: Metrics): HotHistogram<'op' | 'backend'> {
+  return metrics.hotHistogram('db_transaction_seconds', 'Time spent in one database write transaction', ['op', 'backend']);
 }
 
 /**
@@ -175,22 +177,23 @@ export function transactionHistogram(metrics: Metrics): Histogram<'op' | 'backen
 export function timeCalls<T extends object>(
   target: T,
   methods: (keyof T & string)[],
-  histogram: Histogram<'op' | 'backend'>,
+  histogram: HotHistogram<'op' | 'backend'>,
   backend: string,
 ): T {
-  const timed = new Set<string | symbol>(methods);
+  const timed = new Map<string | symbol, (...args: unknown[]) => Promise<unknown>>();
+  for (const method of methods) {
+    const call = target[method] as (...args: unknown[]) => Promise<unknown>;
+    const series = histogram.labels({ op: method, backend });
+    timed.set(method, async (...args: unknown[]) => {
+      const started = performance.now();
+      try {
+        return await call.apply(target, args);
+      } finally {
+        series.observe((performance.now() - started) / 1000);
+      }
+    });
+  }
   return new Proxy(target, {
-    get(obj, prop, receiver) {
-      const value = Reflect.get(obj, prop, receiver);
-      if (!timed.has(prop) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const end = histogram.startTimer({ op: String(prop), backend });
-        try {
-          return await value.apply(obj, args);
-        } finally {
-          end();
-        }
-      };
-    },
+    get: (obj, prop, receiver) => timed.get(prop) ?? Reflect.get(obj, prop, receiver),
   });
 }

@@ -9,7 +9,7 @@ import { CatalogReads } from './cache/catalog-reads';
 import { ChangeStreams } from './cache/change-streams';
 import { ResponseCache } from './cache/response-cache';
 import { prefersHtml } from './negotiate';
-import { CatalogClient } from './clients/catalog-client';
+import { CatalogClient, type Fetched } from './clients/catalog-client';
 import { OrderClient } from './clients/order-client';
 import { registerHomeRoutes } from './routes/home-routes';
 import { registerStatusRoutes } from './routes/status-routes';
@@ -76,7 +76,7 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
   const cache =
     options.cache === false
       ? undefined
-      : new ResponseCache<unknown>({ maxEntries: options.cacheMaxEntries ?? 10_000, ttlMs: options.cacheTtlMs ?? 60_000 });
+      : new ResponseCache<Fetched<unknown>>({ maxEntries: options.cacheMaxEntries ?? 10_000, ttlMs: options.cacheTtlMs ?? 60_000 });
   const reads = new CatalogReads(catalog, cache, metrics);
   const changes = cache
     ? new ChangeStreams({ catalog, token: options.token, log: app.log, reads, idleTimeoutMs: options.eventsIdleTimeoutMs })

@@ -1,4 +1,4 @@
-import type { Histogram } from 'prom-client';
+import type { HistogramChild, HotHistogram } from '../../common/hot-metrics';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
 import type { ChangeFeed } from '../events/change-feed';
@@ -13,8 +13,11 @@ export class PublishingStore implements CatalogStore {
   constructor(
     private readonly inner: CatalogStore,
     private readonly feed: ChangeFeed,
-    private readonly txSeconds: Histogram<'op' | 'backend'>,
+    private readonly txSeconds: HotHistogram<'op' | 'backend'>,
   ) {}
+
+  /** Each operation's series, bound once. */
+  private readonly timers = new Map<string, HistogramChild>();
 
   get backend() {
     return this.inner.backend;
@@ -76,11 +79,13 @@ export class PublishingStore implements CatalogStore {
   }
 
   private async timed<T>(op: string, write: () => Promise<T>): Promise<T> {
-    const end = this.txSeconds.startTimer({ op, backend: this.inner.backend });
+    let timer = this.timers.get(op);
+    if (!timer) this.timers.set(op, (timer = this.txSeconds.labels({ op, backend: this.inner.backend })));
+    const started = performance.now();
     try {
       return await write();
     } finally {
-      end();
+      timer.observe((performance.now() - started) / 1000);
     }
   }
 }

@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Counter } from 'prom-client';
+import type { CounterChild } from '../hot-metrics';
 import type { Dispatcher } from 'undici';
 import type { ReplicaState, ReplicaStatus } from '../schemas';
 
 /** Per-replica metric children, bound once, so an attempt pays one inc() and no label lookup. */
 export interface ReplicaCounters {
-  answered: Counter.Internal;
-  failed: Counter.Internal;
-  ejections: Counter.Internal;
+  answered: CounterChild;
+  failed: CounterChild;
+  ejections: CounterChild;
 }
 
 export interface ReplicaOptions {

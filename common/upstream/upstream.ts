@@ -1,6 +1,6 @@
 import { Client, Pool, type Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Histogram } from 'prom-client';
+import type { HistogramChild } from '../hot-metrics';
 import { errors, type AppError } from '../errors';
 import { authHeaders } from '../auth';
 import { MAX_ORIGINS } from '../config';
@@ -76,7 +76,7 @@ export class Upstream {
   private readonly retries: number;
   private readonly metrics?: Metrics;
   private readonly unavailable: () => AppError;
-  private readonly timers = new Map<string, Histogram.Internal<'target' | 'method' | 'outcome'>>();
+  private readonly timers = new Map<string, HistogramChild>();
 
   constructor(options: UpstreamOptions) {
     this.name = options.name;
@@ -133,6 +133,20 @@ export class Upstream {
     body?: unknown,
     options?: CallOptions,
   ): Promise<T> {
+    return (await this.callForBody<T>(method, path, ctx, body, options)).value;
+  }
+
+  /**
+   * call(), returning the body as the upstream sent it beside its parsed value, for a caller that may pass it on
+   * unchanged instead of serializing the value again.
+   */
+  async callForBody<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    ctx: CallContext,
+    body?: unknown,
+    options?: CallOptions,
+  ): Promise<{ value: T; text: string }> {
     const read = method === 'GET';
     const attempts = 1 + ((options?.idempotent ?? read) ? this.retries : 0);
     const deadline = performance.now() + this.timeoutMs;
@@ -157,7 +171,7 @@ export class Upstream {
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
       replica = next;
     }
-    return relay<T>(answer, this.unavailable, ctx.log, this.name, method, path);
+    return { value: relay<T>(answer, this.unavailable, ctx.log, this.name, method, path), text: answer!.text };
   }
 
   /**
@@ -275,7 +289,7 @@ export class Upstream {
 
   private observe(method: string, outcome: string, started: number): void {
     if (!this.metrics) return;
-    // A labelled observe() hashes its label object every call; bind each (method, outcome) child once.
+    // Each (method, outcome) series bound once.
     const key = `${method} ${outcome}`;
     let child = this.timers.get(key);
     if (!child) {

@@ -1,10 +1,11 @@
 import type { Counter } from 'prom-client';
+import type { CounterChild } from '../../common/hot-metrics';
 import type { Metrics } from '../../common/metrics';
 import type { Book, CacheStatus, TopicResult } from '../../common/schemas';
 import { normalizeTopic } from '../../common/topic';
 import type { CallContext } from '../../common/upstream';
 import type { ChangeEvent } from '../../common/change-event';
-import type { CatalogClient } from '../clients/catalog-client';
+import type { CatalogClient, Fetched } from '../clients/catalog-client';
 import { ResponseCache } from './response-cache';
 
 type Kind = 'lookup' | 'search';
@@ -17,9 +18,9 @@ const topicKey = (topic: string) => `t:${topic}`;
  * never leaves the process and a miss fills the cache unless a change for that key arrived meanwhile.
  */
 export class CatalogReads {
-  /** Children bound once: a labelled inc() hashes its labels on every call, and hits are the hot path. */
-  private readonly hits: Record<Kind, Counter.Internal>;
-  private readonly misses: Record<Kind, Counter.Internal>;
+  /** Series bound once: hits are the hot path. */
+  private readonly hits: Record<Kind, CounterChild>;
+  private readonly misses: Record<Kind, CounterChild>;
   private readonly invalidations: Counter<'reason'>;
   /** The same counts as plain numbers, for /status (a prom-client counter is only read asynchronously). */
   private hitCount = 0;
@@ -32,13 +33,13 @@ export class CatalogReads {
 
   constructor(
     private readonly catalog: CatalogClient,
-    private readonly cache: ResponseCache<unknown> | undefined,
+    private readonly cache: ResponseCache<Fetched<unknown>> | undefined,
     metrics: Metrics,
   ) {
-    const hits = metrics.counter('cache_hits_total', 'Answers served from the frontend cache', ['kind']);
-    const misses = metrics.counter('cache_misses_total', 'Cacheable reads that went to the catalog', ['kind']);
-    this.hits = { lookup: hits.labels('lookup'), search: hits.labels('search') };
-    this.misses = { lookup: misses.labels('lookup'), search: misses.labels('search') };
+    const hits = metrics.hotCounter('cache_hits_total', 'Answers served from the frontend cache', ['kind']);
+    const misses = metrics.hotCounter('cache_misses_total', 'Cacheable reads that went to the catalog', ['kind']);
+    this.hits = { lookup: hits.labels({ kind: 'lookup' }), search: hits.labels({ kind: 'search' }) };
+    this.misses = { lookup: misses.labels({ kind: 'lookup' }), search: misses.labels({ kind: 'search' }) };
     this.invalidations = metrics.counter(
       'cache_invalidations_total',
       'Cache entries dropped: "change" by a change event, "flush" when the change stream was lost, "stall" after this process stalled',
@@ -58,11 +59,15 @@ export class CatalogReads {
     return this.cache?.isLive ?? false;
   }
 
-  lookup(id: number, ctx: CallContext): Promise<Book> {
+  /**
+   * One book. A cached answer is the same object each time it is served, so the JSON a route writes for it once
+   * (Fetched.json) is reused by every later hit; it goes when the entry goes, so it never outlives its value.
+   */
+  lookup(id: number, ctx: CallContext): Promise<Fetched<Book>> {
     return this.read('lookup', bookKey(id), () => this.catalog.lookup(id, ctx));
   }
 
-  search(topic: string, ctx: CallContext): Promise<TopicResult> {
+  search(topic: string, ctx: CallContext): Promise<Fetched<TopicResult>> {
     return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.search(topic, ctx));
   }
 
@@ -123,16 +128,16 @@ export class CatalogReads {
     return false;
   }
 
-  private async read<T>(kind: Kind, key: string, load: () => Promise<T>): Promise<T> {
+  private async read<T>(kind: Kind, key: string, load: () => Promise<Fetched<T>>): Promise<Fetched<T>> {
     if (!this.cache) return load();
     const cached = this.cache.get(key);
     if (cached !== undefined && this.notStalled()) {
       this.hits[kind].inc();
       this.hitCount++;
-      return cached as T;
+      return cached as Fetched<T>;
     }
     this.misses[kind].inc();
     this.missCount++;
-    return (await this.cache.fill(key, load)).value as T;
+    return (await this.cache.fill(key, load)).value as Fetched<T>;
   }
 }

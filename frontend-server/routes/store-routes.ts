@@ -8,6 +8,7 @@ import { prefersHtml } from '../negotiate';
 import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
 import { Book, ItemNumberParams, Order, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogReads } from '../cache/catalog-reads';
+import type { Fetched } from '../clients/catalog-client';
 import type { OrderClient } from '../clients/order-client';
 import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages';
 
@@ -33,34 +34,23 @@ function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, pa
   return reply.type('text/html; charset=utf-8').send(page(value));
 }
 
-/**
- * JSON bytes of cached values, made once by the route's own response serializer (so byte-identical to a fresh
- * answer) and reused by every hit. Keyed by the cached object itself: a value dropped from the cache (change,
- * flush, TTL) is a new object next time, so bytes can never outlive their value.
- */
-class SerializedHits {
-  private readonly bytes = new WeakMap<object, Buffer>();
-
-  send<T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) {
-    if (prefersHtml(request)) return reply.type('text/html; charset=utf-8').send(page(value));
-    let body = this.bytes.get(value);
-    if (body === undefined) {
-      body = Buffer.from(reply.serialize(value) as string);
-      this.bytes.set(value, body);
-    }
-    return reply.type(JSON_TYPE).send(body);
-  }
-}
-
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * A catalog read, as a page for browsers or as JSON. The JSON is the catalog's own bytes when they hold exactly
+ * what the route's schema allows, else what the route's own serializer writes, kept on the read so that every
+ * cache hit of it sends the same string without serializing again. Either way byte for byte what serializing the
+ * value would give (a test compares a miss, a hit and a CACHE=off answer). A string, not a Buffer: Node writes the
+ * head and a string body with one write, a Buffer body with a second chunk.
+ */
+function answer<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T>, page: (value: T) => string) {
+  if (prefersHtml(request)) return reply.type('text/html; charset=utf-8').send(page(read.value));
+  read.json ??= reply.serialize(read.value) as string;
+  return reply.type(JSON_TYPE).send(read.json);
+}
 
 /** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
 export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
-  // Without a cache every value is fresh from the catalog and used once: nothing to reuse.
-  const hits = reads.caching ? new SerializedHits() : undefined;
-  const answer = <T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) =>
-    hits ? hits.send(request, reply, value, page) : negotiate(request, reply, value, page);
-
   app.get(
     '/search/:topic',
     {
@@ -95,6 +85,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
   );
 
   const lookup = (request: FastifyRequest, id: number) => reads.lookup(id, ctx(request));
+  const book = async (request: FastifyRequest, id: number) => (await lookup(request, id)).value;
 
   app.get(
     '/lookup/:n',
@@ -135,8 +126,8 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
       reply.code(201);
       if (!prefersHtml(request)) return placed;
       // The thank-you page shows the stock left; if that lookup fails the order still stands.
-      const book = await lookup(request, id).catch(() => null);
-      return negotiate(request, reply, placed, (done) => orderPage(done, book));
+      const left = await book(request, id).catch(() => null);
+      return negotiate(request, reply, placed, (done) => orderPage(done, left));
     },
   );
 
@@ -149,7 +140,6 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
   };
   app.get('/buy/:n', { schema: confirmBuy }, async (request, reply) => {
     if (!prefersHtml(request)) throw errors.methodNotAllowed('POST');
-    const book = await lookup(request, toItemNumber(request.params));
-    return reply.type('text/html; charset=utf-8').send(confirmBuyPage(book));
+    return reply.type('text/html; charset=utf-8').send(confirmBuyPage(await book(request, toItemNumber(request.params))));
   });
 }
