@@ -22,6 +22,13 @@ interface Subscriber {
   acked: number;
 }
 
+/** Writes published in one turn of the event loop, sent as one event. */
+interface Batch {
+  ids: Set<number> | 'all';
+  topics: Set<string> | 'all';
+  published: (() => void)[];
+}
+
 interface Waiter {
   seq: number;
   pending: Set<string>;
@@ -35,11 +42,16 @@ interface Waiter {
  * off for not doing so within ackTimeoutMs. The catalog acknowledges a write only after publish() resolves, so when a
  * client hears "done", no connected frontend can still answer from a cache entry the write made stale.
  * Subscribers register themselves by connecting; the catalog's configuration never lists them.
+ *
+ * Writes committed together (a group commit answers all of its purchases at once) are published together: the
+ * changes published in one turn of the event loop go out as one event, with one frame per subscriber and one
+ * acknowledgement for all of them, and each write's publish() resolves once that event is acknowledged.
  */
 export class ChangeFeed {
   private seq = 0;
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly waiters = new Set<Waiter>();
+  private batch?: Batch;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly ackTimeoutMs: number;
 
@@ -89,24 +101,47 @@ export class ChangeFeed {
     return true;
   }
 
-  /** Sends one event to every subscriber and resolves once each has applied it or been cut off. */
+  /** Sends the change to every subscriber (with the others of this turn) and resolves once each has applied it or been cut off. */
   publish(change: Change): Promise<void> {
-    const seq = ++this.seq;
-    if (this.subscribers.size === 0) return Promise.resolve();
-    const event: ChangeEvent = { seq, ...change };
-    const frame = `id: ${seq}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`;
+    // Nobody to tell and nothing waiting to go out: nothing to wait for.
+    if (this.subscribers.size === 0 && !this.batch) {
+      this.seq++;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        seq,
-        pending: new Set(this.subscribers.keys()),
-        done: resolve,
-        timer: setTimeout(() => {
-          for (const id of waiter.pending) this.drop(id, `no ack for event ${seq} within ${this.ackTimeoutMs} ms`);
-        }, this.ackTimeoutMs),
-      };
-      this.waiters.add(waiter);
-      this.broadcast(frame);
+      if (!this.batch) {
+        this.batch = { ids: new Set(), topics: new Set(), published: [] };
+        setImmediate(() => this.send());
+      }
+      const batch = this.batch;
+      batch.ids = change.ids === 'all' || batch.ids === 'all' ? 'all' : new Set([...batch.ids, ...change.ids]);
+      batch.topics = change.topics === 'all' || batch.topics === 'all' ? 'all' : new Set([...batch.topics, ...change.topics]);
+      batch.published.push(resolve);
     });
+  }
+
+  private send(): void {
+    const batch = this.batch!;
+    this.batch = undefined;
+    const seq = ++this.seq;
+    const done = () => batch.published.forEach((resolve) => resolve());
+    if (this.subscribers.size === 0) return done();
+    const event: ChangeEvent = {
+      seq,
+      ids: batch.ids === 'all' ? 'all' : [...batch.ids],
+      topics: batch.topics === 'all' ? 'all' : [...batch.topics],
+    };
+    const frame = `id: ${seq}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`;
+    const waiter: Waiter = {
+      seq,
+      pending: new Set(this.subscribers.keys()),
+      done,
+      timer: setTimeout(() => {
+        for (const id of waiter.pending) this.drop(id, `no ack for event ${seq} within ${this.ackTimeoutMs} ms`);
+      }, this.ackTimeoutMs),
+    };
+    this.waiters.add(waiter);
+    this.broadcast(frame);
   }
 
   /** Ends every stream (subscribers flush, then subscribe again) and releases waiting writes. */
