@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Batcher } from '../../common/batcher';
 import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../common/postgres';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
@@ -35,6 +36,49 @@ const SCHEMA = [
      reason     text        NOT NULL CHECK (reason IN ('restock', 'update')),
      created_at timestamptz NOT NULL
    );`,
+  // Step 2: purchases in batches, one statement (one round trip, one commit) for all the purchases a catalog
+  // process received meanwhile; see purchase(). Each purchase is what it was as two statements: claim the order id
+  // (INSERT … ON CONFLICT DO NOTHING), then take a copy (UPDATE … WHERE stock > 0). In book order, so two batches
+  // that both touch books 3 and 4 wait for each other instead of deadlocking.
+  `CREATE FUNCTION catalog_purchases(p_books integer[], p_orders text[])
+   RETURNS TABLE (r_n integer, r_kind text, r_order_id text, r_book_id integer, r_outcome text, r_title text,
+                  r_price_cents integer, r_stock_after integer, r_created_at timestamptz, r_topic text)
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     i integer;
+     claimed purchases%ROWTYPE;
+     prior purchases%ROWTYPE;
+     left_stock integer;
+     book_topic text;
+   BEGIN
+     FOR i IN SELECT u.n FROM unnest(p_books) WITH ORDINALITY AS u(book, n) ORDER BY u.book, u.n LOOP
+       INSERT INTO purchases (order_id, book_id, outcome, title, price_cents, stock_after, created_at)
+         SELECT p_orders[i], b.id, 'out_of_stock', b.title, b.price_cents, 0, now() FROM books b WHERE b.id = p_books[i]
+         ON CONFLICT (order_id) DO NOTHING
+         RETURNING * INTO claimed;
+       IF FOUND THEN
+         UPDATE books SET stock = stock - 1 WHERE id = p_books[i] AND stock > 0 RETURNING stock, topic INTO left_stock, book_topic;
+         IF FOUND THEN
+           UPDATE purchases SET outcome = 'purchased', stock_after = left_stock WHERE order_id = p_orders[i];
+           claimed.outcome := 'purchased';
+           claimed.stock_after := left_stock;
+         END IF;
+         RETURN QUERY SELECT i, 'applied', claimed.order_id, claimed.book_id, claimed.outcome, claimed.title,
+                             claimed.price_cents, claimed.stock_after, claimed.created_at, book_topic;
+       ELSE
+         -- Seen before (by this batch, another one, or a replica's), or no such book.
+         SELECT * INTO prior FROM purchases WHERE order_id = p_orders[i];
+         IF FOUND THEN
+           RETURN QUERY SELECT i, 'prior', prior.order_id, prior.book_id, prior.outcome, prior.title,
+                               prior.price_cents, prior.stock_after, prior.created_at, NULL::text;
+         ELSE
+           RETURN QUERY SELECT i, 'book_not_found', p_orders[i], p_books[i], NULL::text, NULL::text,
+                               NULL::integer, NULL::integer, NULL::timestamptz, NULL::text;
+         END IF;
+       END IF;
+       book_topic := NULL;
+     END LOOP;
+   END $$;`,
 ];
 
 const BOOK = 'id, title, topic, stock, price_cents';
@@ -65,21 +109,9 @@ const SQL = {
            SELECT id, $1 - stock, 'restock', now() FROM books WHERE stock <> $1`,
   },
   restock: { name: 'catalog_restock', text: `UPDATE books SET stock = $1 RETURNING ${BOOK}` },
-  // The order id first: recorded as out_of_stock until the decrement below succeeds; no row at all when the book
-  // does not exist or the order id was seen before (a racing twin's INSERT waits here for the first to commit).
-  claimOrder: {
-    name: 'catalog_claim_order',
-    text: `INSERT INTO purchases (${PURCHASE})
-           SELECT $2, id, 'out_of_stock', title, price_cents, 0, now() FROM books WHERE id = $1
-           ON CONFLICT (order_id) DO NOTHING RETURNING ${PURCHASE}`,
-  },
-  // The stock check and the decrement are one statement: it waits for the book's row lock and re-reads the
-  // committed stock, so two buyers can never both take the last copy.
-  takeCopy: {
-    name: 'catalog_take_copy',
-    text: `WITH taken AS (UPDATE books SET stock = stock - 1 WHERE id = $1 AND stock > 0 RETURNING stock)
-           UPDATE purchases SET outcome = 'purchased', stock_after = taken.stock FROM taken
-           WHERE order_id = $2 RETURNING purchases.stock_after`,
+  purchases: {
+    name: 'catalog_purchases',
+    text: 'SELECT * FROM catalog_purchases($1::integer[], $2::text[])',
   },
   purchase: { name: 'catalog_purchase', text: `SELECT ${PURCHASE} FROM purchases WHERE order_id = $1` },
   audit: {
@@ -110,7 +142,21 @@ function toRecord({ book_id, created_at, ...row }: PurchaseRow): PurchaseRecord 
   return { ...row, item_number: book_id, created_at: created_at.toISOString() };
 }
 
-/** Attempts of one purchase when its connection is lost; see purchase(). */
+/** One purchase's answer from catalog_purchases(); r_n is its place in the batch, from 1. */
+interface BatchRow {
+  r_n: number;
+  r_kind: 'applied' | 'prior' | 'book_not_found';
+  r_order_id: string;
+  r_book_id: number;
+  r_outcome: PurchaseRecord['outcome'];
+  r_title: string;
+  r_price_cents: number;
+  r_stock_after: number;
+  r_created_at: Date;
+  r_topic: string | null;
+}
+
+/** Attempts of one batch of purchases when its connection is lost; see purchase(). */
 const PURCHASE_ATTEMPTS = 3;
 
 /**
@@ -119,6 +165,9 @@ const PURCHASE_ATTEMPTS = 3;
  */
 export class PgCatalogStore implements CatalogStore {
   readonly backend = 'postgres';
+
+  /** Purchases waiting for the batch on its way; see purchase(). */
+  private readonly purchases = new Batcher<{ id: number; orderId: string }, PurchaseResult>((items) => this.purchaseBatch(items));
 
   private constructor(private readonly db: PgDatabase) {}
 
@@ -173,26 +222,13 @@ export class PgCatalogStore implements CatalogStore {
   }
 
   /**
-   * One transaction under READ COMMITTED with no serialization retries: claim the order id (INSERT … ON CONFLICT
-   * DO NOTHING), then take a copy (UPDATE … WHERE stock > 0). So one order id never takes two copies, and two
-   * buyers never take one.
-   *
-   * A connection lost mid-way (a restart, a failover) leaves it unknown whether the COMMIT happened. The purchase
-   * is then sent again, here, and only because it is idempotent per order id: if the first attempt committed, the
-   * retry finds its row; if not, it applies now. No other write is retried here.
+   * Under READ COMMITTED with no serialization retries: claim the order id (INSERT … ON CONFLICT DO NOTHING), then
+   * take a copy (UPDATE … WHERE stock > 0). So one order id never takes two copies, and two buyers never take one.
+   * Purchases arriving while a batch is on its way go together as the next one: one statement (catalog_purchases,
+   * schema step 2), one round trip, one commit and one WAL flush for all of them, synchronous_commit on.
    */
-  async purchase(id: number, orderId: string): Promise<PurchaseResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await this.purchaseOnce(id, orderId);
-        // The lost attempt may be the one that applied it: say so, so the change is published (an extra cache
-        // invalidation costs a miss; a missing one would leave caches stale).
-        return attempt > 1 && result.kind === 'replayed' ? { ...result, kind: 'applied' } : result;
-      } catch (err) {
-        if (attempt >= PURCHASE_ATTEMPTS || !isConnectionLost(err)) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-      }
-    }
+  purchase(id: number, orderId: string): Promise<PurchaseResult> {
+    return this.purchases.submit({ id, orderId });
   }
 
   async getPurchase(orderId: string): Promise<PurchaseRecord | null> {
@@ -212,18 +248,47 @@ export class PgCatalogStore implements CatalogStore {
     return this.db.close();
   }
 
-  private async purchaseOnce(id: number, orderId: string): Promise<PurchaseResult> {
-    const applied = await this.db.transaction(async (tx) => {
-      const [claimed] = await tx.query<PurchaseRow>(SQL.claimOrder, [id, orderId]);
-      if (!claimed) return null;
-      const [taken] = await tx.query<{ stock_after: number }>(SQL.takeCopy, [id, orderId]);
-      return taken ? { ...claimed, outcome: 'purchased' as const, stock_after: taken.stock_after } : claimed;
-    });
-    if (applied) return { kind: 'applied', purchase: toRecord(applied) };
-    const prior = await this.getPurchase(orderId);
-    if (!prior) return { kind: 'book_not_found' };
-    return prior.item_number === id ? { kind: 'replayed', purchase: prior } : { kind: 'order_id_reused' };
+  /**
+   * A connection lost mid-way (a restart, a failover) leaves it unknown whether the COMMIT happened. The batch is
+   * then sent again, here, and only because each purchase is idempotent per order id: if the first attempt
+   * committed, the retry finds its rows; if not, they apply now. No other write is retried here.
+   */
+  private async purchaseBatch(items: { id: number; orderId: string }[]): Promise<PurchaseResult[]> {
+    const books = items.map((item) => item.id);
+    const orders = items.map((item) => item.orderId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await this.db.query<BatchRow>(SQL.purchases, [books, orders]);
+        const results: PurchaseResult[] = new Array(items.length);
+        for (const row of rows) {
+          const { id } = items[row.r_n - 1];
+          results[row.r_n - 1] = toResult(row, id, attempt > 1);
+        }
+        return results;
+      } catch (err) {
+        if (attempt >= PURCHASE_ATTEMPTS || !isConnectionLost(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
+}
+
+function toResult(row: BatchRow, id: number, retried: boolean): PurchaseResult {
+  if (row.r_kind === 'book_not_found') return { kind: 'book_not_found' };
+  const purchase = toRecord({
+    order_id: row.r_order_id,
+    book_id: row.r_book_id,
+    outcome: row.r_outcome,
+    title: row.r_title,
+    price_cents: row.r_price_cents,
+    stock_after: row.r_stock_after,
+    created_at: row.r_created_at,
+  });
+  if (row.r_kind === 'applied') return { kind: 'applied', purchase, topic: row.r_topic ?? undefined };
+  if (purchase.item_number !== id) return { kind: 'order_id_reused' };
+  // A lost attempt may be the one that applied it: say so, so the change is published (an extra cache
+  // invalidation costs a miss; a missing one would leave caches stale).
+  return retried ? { kind: 'applied', purchase } : { kind: 'replayed', purchase };
 }
 
 interface SeedBook extends Book {}

@@ -164,6 +164,34 @@ function catalogStoreContract(backend: Backend<CatalogStore>): void {
       expect((await store.getBook(4))!.stock).to.equal(4);
     });
 
+    it('when purchases of every kind arrive at once, then each gets its own answer, in the order asked', async () => {
+      await store.updateBook(1, { stock: 0 });
+      await store.purchase(2, 'seen-before');
+      const results = await Promise.all([
+        store.purchase(4, 'mixed-a'),
+        store.purchase(1, 'mixed-sold-out'),
+        store.purchase(2, 'seen-before'),
+        store.purchase(3, 'seen-before'),
+        store.purchase(40, 'mixed-no-book'),
+        store.purchase(3, 'mixed-b'),
+        store.purchase(4, 'mixed-a'),
+      ]);
+      const summary = results.map((r) => (r.kind === 'applied' || r.kind === 'replayed' ? `${r.kind}:${r.purchase.order_id}:${r.purchase.outcome}` : r.kind));
+      expect(summary).to.deep.equal([
+        'applied:mixed-a:purchased',
+        'applied:mixed-sold-out:out_of_stock',
+        'replayed:seen-before:purchased',
+        'order_id_reused',
+        'book_not_found',
+        'applied:mixed-b:purchased',
+        'replayed:mixed-a:purchased',
+      ]);
+      expect((results[0] as { topic?: string }).topic, 'a purchase that took a copy names its topic').to.equal('graduate school');
+      expect((await store.getBook(4))?.stock).to.equal(4);
+      expect((await store.getBook(3))?.stock).to.equal(4);
+      await expectAudited(store);
+    });
+
     it('when two stores (two replicas) sell the last copies of one book at once, then exactly the stock is sold', async () => {
       const db = await backend.fresh();
       const [a, b] = await Promise.all([db.open(), db.open()]);
