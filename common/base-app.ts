@@ -76,8 +76,9 @@ export function createBaseApp(options: BaseAppOptions): App {
   const app = Fastify({
     logger: loggerOptions(options.service, options.logLevel ?? 'info'),
     genReqId: requestIdFor,
-    // Malformed URLs (`/lookup/%zz`) fail before routing; answer them like every other bad input.
-    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+    // Malformed URLs (`/lookup/%zz`) fail before routing, where no hook runs; answer them like every other bad
+    // input, request id included.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply.header('x-request-id', request.id)),
     bodyLimit: limits.bodyLimit,
     requestTimeout: limits.requestTimeout,
     connectionTimeout: limits.connectionTimeout,
@@ -94,8 +95,7 @@ export function createBaseApp(options: BaseAppOptions): App {
   // First: the OpenAPI document collects routes as they are added, and the body hook attaches itself to each.
   registerOpenApi(app, options.service, options.publicUrl);
   registerJsonBodies(app);
-  registerRequestIds(app);
-  registerGracefulClose(app);
+  registerRequestIds(app, registerGracefulClose(app));
   registerErrorHandling(app, handleError);
   registerMetrics(app, options.metrics ?? new Metrics(options.service));
   registerHealth(app, options.readiness ?? {});

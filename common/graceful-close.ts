@@ -2,16 +2,13 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * During a graceful close, answers in flight tell their client to hang up: otherwise a keep-alive connection (our own
- * undici pools keep them) stays open after its last answer and holds the close until the grace runs out.
+ * undici pools keep them) stays open after its last answer and holds the close until the grace runs out. The header
+ * itself is set by the one onSend hook every answer runs (registerRequestIds); this says when.
  */
-export function registerGracefulClose(app: FastifyInstance): void {
+export function registerGracefulClose(app: FastifyInstance): () => boolean {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // A callback hook, not an async one: it runs on every answer.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
+  return () => closing;
 }

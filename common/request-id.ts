@@ -13,11 +13,16 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** Every answer names its request id, so a client can quote it and the next hop can pass it on. */
-export function registerRequestIds(app: FastifyInstance): void {
-  // Hot-path hooks take callbacks, not async functions: an async hook costs a promise and a microtask per request.
-  app.addHook('onRequest', (request, reply, done) => {
+/**
+ * Every answer names its request id, so a client can quote it and the next hop can pass it on; and while the
+ * service closes (`closing()`), every answer says Connection: close (see graceful-close.ts). One callback hook on
+ * onSend for both, which every answer runs, errors and malformed URLs included: an async hook would cost a promise
+ * and a microtask per request, and each hook the lifecycle runs costs its own call chain.
+ */
+export function registerRequestIds(app: FastifyInstance, closing: () => boolean): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
-    done();
+    if (closing()) reply.header('connection', 'close');
+    done(null, payload);
   });
 }

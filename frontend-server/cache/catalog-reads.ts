@@ -61,14 +61,15 @@ export class CatalogReads {
 
   /**
    * One book. A cached answer is the same object each time it is served, so the JSON a route writes for it once
-   * (Fetched.json) is reused by every later hit; it goes when the entry goes, so it never outlives its value.
+   * (Fetched.json) is reused by every later hit; it goes when the entry goes, so it never outlives its value. A hit
+   * is answered synchronously (no promise, no microtask) and makes no call context (`ctx` is made only on a miss).
    */
-  lookup(id: number, ctx: CallContext): Promise<Fetched<Book>> {
-    return this.read('lookup', bookKey(id), () => this.catalog.lookup(id, ctx));
+  lookup(id: number, ctx: () => CallContext): Fetched<Book> | Promise<Fetched<Book>> {
+    return this.read('lookup', bookKey(id), () => this.catalog.lookup(id, ctx()));
   }
 
-  search(topic: string, ctx: CallContext): Promise<Fetched<TopicResult>> {
-    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.search(topic, ctx));
+  search(topic: string, ctx: () => CallContext): Fetched<TopicResult> | Promise<Fetched<TopicResult>> {
+    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.search(topic, ctx()));
   }
 
   /** The cache's half of /status (the subscriptions are ChangeStreams'). */
@@ -128,7 +129,7 @@ export class CatalogReads {
     return false;
   }
 
-  private async read<T>(kind: Kind, key: string, load: () => Promise<Fetched<T>>): Promise<Fetched<T>> {
+  private read<T>(kind: Kind, key: string, load: () => Promise<Fetched<T>>): Fetched<T> | Promise<Fetched<T>> {
     if (!this.cache) return load();
     const cached = this.cache.get(key);
     if (cached !== undefined && this.notStalled()) {
@@ -138,6 +139,6 @@ export class CatalogReads {
     }
     this.misses[kind].inc();
     this.missCount++;
-    return (await this.cache.fill(key, load)).value as Fetched<T>;
+    return this.cache.fill(key, load).then((filled) => filled.value as Fetched<T>);
   }
 }

@@ -49,6 +49,17 @@ function answer<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T
   return reply.type(JSON_TYPE).send(read.json);
 }
 
+/** answer() now for a cache hit (no promise, no microtask: see CatalogReads.read), or once the catalog answered. */
+function serve<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T> | Promise<Fetched<T>>, page: (value: T) => string) {
+  if (!(read instanceof Promise)) {
+    answer(request, reply, read, page);
+    return;
+  }
+  return read.then((fetched) => {
+    answer(request, reply, fetched, page);
+  });
+}
+
 /** The report's three operations: search(topic), lookup(item_number), buy(item_number). */
 export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
   app.get(
@@ -61,10 +72,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
         response: { 200: TopicResult, ...errorReplies(400, 404, 503) },
       },
     },
-    async (request, reply) => {
-      const result = await reads.search(request.params.topic, ctx(request));
-      return answer(request, reply, result, searchPage);
-    },
+    (request, reply) => serve(request, reply, reads.search(request.params.topic, () => ctx(request)), searchPage),
   );
 
   // A search box submits `?topic=`; send it to the report's URL shape.
@@ -84,7 +92,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
     async (request, reply) => reply.redirect(`/search/${encodeURIComponent(request.query.topic.trim())}`, 303),
   );
 
-  const lookup = (request: FastifyRequest, id: number) => reads.lookup(id, ctx(request));
+  const lookup = (request: FastifyRequest, id: number) => reads.lookup(id, () => ctx(request));
   const book = async (request: FastifyRequest, id: number) => (await lookup(request, id)).value;
 
   app.get(
@@ -97,7 +105,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
         response: { 200: Book, ...errorReplies(400, 404, 503) },
       },
     },
-    async (request, reply) => answer(request, reply, await lookup(request, toItemNumber(request.params)), bookPage),
+    (request, reply) => serve(request, reply, lookup(request, toItemNumber(request.params)), bookPage),
   );
 
   app.post(

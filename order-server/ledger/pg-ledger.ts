@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Batcher } from '../../common/batcher';
 import { PgDatabase, migrate } from '../../common/postgres';
 import type { Order } from '../../common/schemas';
 import type { CreateResult, Lease, ListOptions, OrderLedger } from './types';
@@ -29,10 +30,12 @@ const ORDER = 'order_id, item_number, status, title, price_cents, reason, create
  * (now()), so replicas whose clocks differ still agree on when one ran out.
  */
 const SQL = {
+  // The new orders of one batch in one statement; a key seen before (or twice in the batch) inserts nothing.
   insert: {
     name: 'orders_insert',
     text: `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at, lease_owner, lease_until)
-           VALUES ($1, $2, $3, 'pending', $4, $4, $5, now() + $6::integer * interval '1 millisecond')
+           SELECT o, i, k, 'pending', t, t, l, now() + ms * interval '1 millisecond'
+           FROM unnest($1::text[], $2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::integer[]) AS x(o, i, k, t, l, ms)
            ON CONFLICT DO NOTHING RETURNING ${ORDER}`,
   },
   // One conditional UPDATE: of two racing claims, the second waits for the first's row lock, re-checks the
@@ -47,13 +50,15 @@ const SQL = {
     name: 'orders_release',
     text: 'UPDATE orders SET lease_owner = NULL, lease_until = NULL WHERE order_id = $1 AND lease_owner = $2',
   },
-  byKey: { name: 'orders_by_key', text: `SELECT ${ORDER} FROM orders WHERE idempotency_key = $1` },
+  byKeys: { name: 'orders_by_keys', text: `SELECT ${ORDER}, idempotency_key FROM orders WHERE idempotency_key = ANY($1::text[])` },
   byId: { name: 'orders_by_id', text: `SELECT ${ORDER} FROM orders WHERE order_id = $1` },
   // `AND status = 'pending'` makes settling idempotent: a late or repeated answer never flips a final order.
+  // The confirms of one batch in one statement.
   confirm: {
     name: 'orders_confirm',
-    text: `UPDATE orders SET status = 'confirmed', title = $2, price_cents = $3, updated_at = $4, lease_owner = NULL, lease_until = NULL
-           WHERE order_id = $1 AND status = 'pending' RETURNING ${ORDER}`,
+    text: `UPDATE orders SET status = 'confirmed', title = c.title, price_cents = c.price, updated_at = c.at, lease_owner = NULL, lease_until = NULL
+           FROM unnest($1::text[], $2::text[], $3::integer[], $4::timestamptz[]) AS c(order_id, title, price, at)
+           WHERE orders.order_id = c.order_id AND orders.status = 'pending' RETURNING ${ORDER.split(', ').map((c) => `orders.${c}`).join(', ')}`,
   },
   reject: {
     name: 'orders_reject',
@@ -74,6 +79,21 @@ const SQL = {
   },
 };
 
+interface NewOrder {
+  orderId: string;
+  itemNumber: number;
+  idempotencyKey: string | null;
+  at: Date;
+  lease?: Lease;
+}
+
+interface Confirm {
+  orderId: string;
+  title: string;
+  priceCents: number;
+  at: Date;
+}
+
 interface OrderRow extends Omit<Order, 'created_at' | 'reason'> {
   created_at: Date;
   reason: string | null;
@@ -86,11 +106,19 @@ function toOrder({ created_at, reason, ...row }: OrderRow): Order {
 }
 
 /**
- * The order ledger on PostgreSQL, shared by order replicas. Every write is one statement (its own transaction).
+ * The order ledger on PostgreSQL, shared by order replicas. Every write is one statement (its own transaction;
+ * new orders and confirms one statement per batch of them).
  * Order times come from the replica's clock, like SQLite's; lease times from the database's.
  */
 export class PgOrderLedger implements OrderLedger {
   readonly backend = 'postgres';
+
+  /**
+   * New orders and confirms arriving while a batch of them is on its way go together as the next one: one
+   * statement, one round trip, one commit (one WAL flush) for all of them, as the SQLite ledger's group commit.
+   */
+  private readonly pending = new Batcher<NewOrder, CreateResult>((orders) => this.insertBatch(orders));
+  private readonly confirms = new Batcher<Confirm, Order>((confirms) => this.confirmBatch(confirms));
 
   private constructor(private readonly db: PgDatabase) {}
 
@@ -105,13 +133,8 @@ export class PgOrderLedger implements OrderLedger {
     return new PgOrderLedger(db);
   }
 
-  async createPending(itemNumber: number, idempotencyKey?: string, lease?: Lease): Promise<CreateResult> {
-    const values = [randomUUID(), itemNumber, idempotencyKey ?? null, new Date(), lease?.owner ?? null, lease?.ms ?? null];
-    const [created] = await this.db.query<OrderRow>(SQL.insert, values);
-    if (created) return { order: toOrder(created), created: true };
-    // Only the key can conflict (order ids are fresh UUIDs). Under READ COMMITTED the INSERT waited for a racing
-    // request with the same key to commit, so this read finds its order.
-    return { order: (await this.orderWithKey(idempotencyKey!))!, created: false };
+  createPending(itemNumber: number, idempotencyKey?: string, lease?: Lease): Promise<CreateResult> {
+    return this.pending.submit({ orderId: randomUUID(), itemNumber, idempotencyKey: idempotencyKey ?? null, at: new Date(), lease });
   }
 
   async claim(orderId: string, lease: Lease): Promise<Order | null> {
@@ -123,14 +146,8 @@ export class PgOrderLedger implements OrderLedger {
     await this.db.query(SQL.release, [orderId, owner]);
   }
 
-  private async orderWithKey(idempotencyKey: string): Promise<Order | null> {
-    const [row] = await this.db.query<OrderRow>(SQL.byKey, [idempotencyKey]);
-    return row ? toOrder(row) : null;
-  }
-
-  async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
-    const [row] = await this.db.query<OrderRow>(SQL.confirm, [orderId, title, priceCents, new Date()]);
-    return row ? toOrder(row) : this.mustGet(orderId);
+  confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
+    return this.confirms.submit({ orderId, title, priceCents, at: new Date() });
   }
 
   async reject(orderId: string, reason: string): Promise<Order> {
@@ -164,6 +181,44 @@ export class PgOrderLedger implements OrderLedger {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  private async insertBatch(orders: NewOrder[]): Promise<CreateResult[]> {
+    const column = <T>(pick: (order: NewOrder) => T) => orders.map(pick);
+    const created = await this.db.query<OrderRow>(SQL.insert, [
+      column((o) => o.orderId),
+      column((o) => o.itemNumber),
+      column((o) => o.idempotencyKey),
+      column((o) => o.at),
+      column((o) => o.lease?.owner ?? null),
+      column((o) => o.lease?.ms ?? null),
+    ]);
+    const byId = new Map(created.map((row) => [row.order_id, toOrder(row)]));
+    // Only a key can conflict (order ids are fresh UUIDs). Under READ COMMITTED the INSERT waited for a racing
+    // request with the same key to commit, so this read finds its order.
+    const missing = orders.filter((o) => !byId.has(o.orderId)).map((o) => o.idempotencyKey!);
+    const byKey = new Map<string, Order>();
+    if (missing.length > 0) {
+      for (const { idempotency_key, ...row } of await this.db.query<OrderRow & { idempotency_key: string }>(SQL.byKeys, [missing])) {
+        byKey.set(idempotency_key, toOrder(row));
+      }
+    }
+    return orders.map((o) => {
+      const order = byId.get(o.orderId);
+      return order ? { order, created: true } : { order: byKey.get(o.idempotencyKey!)!, created: false };
+    });
+  }
+
+  private async confirmBatch(confirms: Confirm[]): Promise<Order[]> {
+    const rows = await this.db.query<OrderRow>(SQL.confirm, [
+      confirms.map((c) => c.orderId),
+      confirms.map((c) => c.title),
+      confirms.map((c) => c.priceCents),
+      confirms.map((c) => c.at),
+    ]);
+    const byId = new Map(rows.map((row) => [row.order_id, toOrder(row)]));
+    // An order already final is returned as it is.
+    return Promise.all(confirms.map(async (c) => byId.get(c.orderId) ?? this.mustGet(c.orderId)));
   }
 
   private async mustGet(orderId: string): Promise<Order> {

@@ -61,6 +61,8 @@ describe('order replicas over one PostgreSQL ledger', function () {
     const done = await first;
     expect(done.statusCode).to.equal(201);
     proxy.heal();
+    // A's confirm is written behind its 201; until it is, the order is A's (B would answer request_in_progress).
+    await a.buys.confirmsWritten();
     const after = await buy(b, 2, 'key-slow');
     expect(after.statusCode).to.equal(201);
     expect(after.headers['idempotent-replayed']).to.equal('true');
