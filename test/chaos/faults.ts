@@ -5,6 +5,7 @@ export type FaultKind =
   | 'kill:catalog'
   | 'kill:order'
   | 'kill:frontend'
+  | 'kill-after-201:order'
   | 'stop:catalog'
   | 'stop:order'
   | 'stop:frontend'
@@ -20,6 +21,7 @@ export const ALL_FAULTS: FaultKind[] = [
   'kill:catalog',
   'kill:order',
   'kill:frontend',
+  'kill-after-201:order',
   'stop:catalog',
   'stop:order',
   'stop:frontend',
@@ -75,6 +77,24 @@ export async function inject(cluster: Cluster, kind: FaultKind, value: number, t
       await service.kill();
       await service.start();
       return `restarted as start #${service.starts}`;
+    case 'kill-after-201': {
+      // SIGKILL the moment a buy's 201 leaves the order server: its confirm is written behind the answer, so it may
+      // not have reached the file; the order must still end confirmed (reconcile), never lost.
+      let killed = false;
+      const seen = new Promise<void>((resolve) => {
+        cluster.orderProxy.onReply = (chunk) => {
+          if (killed || !chunk.toString('latin1', 0, 12).startsWith('HTTP/1.1 201')) return;
+          killed = true;
+          service.signal('SIGKILL');
+          resolve();
+        };
+      });
+      await Promise.race([seen, sleep(5000)]);
+      cluster.orderProxy.onReply = undefined;
+      await service.kill();
+      await service.start();
+      return `${killed ? 'killed as a 201 left it' : 'no 201 within 5 s, killed'}; restarted as start #${service.starts}`;
+    }
     case 'stop':
       service.signal('SIGSTOP');
       await sleep(3000);

@@ -10,6 +10,8 @@ export type ProxyMode = 'pass' | 'blackhole' | 'refuse';
 export class FaultProxy {
   delayMs = 0;
   mode: ProxyMode = 'pass';
+  /** Sees every chunk the target sends back, before it is passed on (the chaos suite kills on a 201). */
+  onReply?: (chunk: Buffer) => void;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   /** Connections that lost bytes in a blackhole; their HTTP streams are corrupt, so they never carry data again. */
@@ -67,12 +69,13 @@ export class FaultProxy {
       });
     }
     this.pipe(client, upstream);
-    this.pipe(upstream, client);
+    this.pipe(upstream, client, true);
   }
 
-  private pipe(from: Socket, to: Socket): void {
+  private pipe(from: Socket, to: Socket, replies = false): void {
     let lastDelivery = 0;
     from.on('data', (chunk: Buffer) => {
+      if (replies) this.onReply?.(chunk);
       if (this.mode === 'blackhole' || this.poisoned.has(from) || this.poisoned.has(to)) {
         this.poisoned.add(from);
         return;
