@@ -21,8 +21,8 @@ export interface TierPlan {
   cores: number;
   /** Processes (one core each) at the target utilisation. */
   replicas: number;
-  /** What one replica at the target utilisation sustains of each kind alone. */
-  perReplica: { hits: number; misses: number; buys: number };
+  /** What one replica at the target utilisation sustains of each kind alone; null: not on that kind's path. */
+  perReplica: { hits: number | null; misses: number | null; buys: number | null };
 }
 
 export interface CapacityModel {
@@ -51,7 +51,7 @@ export function capacityModel(input: CapacityInput, coresPerMachine: number): Ca
   const plans = tiers.map((tier): TierPlan => {
     const us = { hit: input.hit.cost[tier] ?? 0, miss: input.miss.cost[tier] ?? 0, buy: input.buy.cost[tier] ?? 0 };
     const cores = (rates.hit * us.hit + rates.miss * us.miss + rates.buy * us.buy) / 1e6;
-    const per = (cost: number) => (cost > 0 ? Math.floor((UTILISATION * 1e6) / cost) : Infinity);
+    const per = (cost: number) => (cost > 0 ? Math.floor((UTILISATION * 1e6) / cost) : null);
     return {
       tier,
       cores,

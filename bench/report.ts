@@ -80,7 +80,7 @@ export function printCapacity(model: CapacityModel): void {
       `replicas of one core each at ${Math.round(model.utilisation * 100)} % busy ` +
       `(costs from ${input.from.hit}, ${input.from.miss}, ${input.from.buy})\n`,
   );
-  const per = (n: number) => (Number.isFinite(n) ? String(n) : '-');
+  const per = (n: number | null) => (n === null ? '-' : String(n));
   const body = model.tiers.map((t) => [t.tier, fixed(t.cores, 2), String(t.replicas), per(t.perReplica.hits), per(t.perReplica.misses), per(t.perReplica.buys)]);
   process.stdout.write(table(['tier', 'cores busy', 'replicas', 'hits/s per replica', 'misses/s per replica', 'buys/s per replica'], body));
   process.stdout.write(`machines like this one (${model.coresPerMachine} cores): ${model.machines}\n`);

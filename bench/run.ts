@@ -19,7 +19,7 @@ import { measure, type Measurement } from './measure';
 import { parseArgs, type Options } from './options';
 import { printCapacity, printResults, writeReport, type ProcessCpu, type Row } from './report';
 import { SCENARIOS, type Scenario } from './scenarios';
-import { Stacks, type Stack, type StackName } from './stacks';
+import { Stacks, type Stack, type StackName, type Tier } from './stacks';
 
 interface Run {
   m: Measurement;
@@ -91,9 +91,9 @@ async function main(): Promise<void> {
     const model = capacityModel(
       {
         ...options.model,
-        hit: costOf(rows, ['lookup-cache-hit']),
-        miss: costOf(rows, ['pg-lookup-cache-off', 'lookup-cache-off']),
-        buy: costOf(rows, ['pg-buy', 'buy']),
+        hit: costOf(rows, ['lookup-cache-hit'], ['frontend']),
+        miss: costOf(rows, ['pg-lookup-cache-off', 'lookup-cache-off'], ['frontend', 'catalog', 'postgres']),
+        buy: costOf(rows, ['pg-buy', 'buy'], ['frontend', 'order', 'catalog', 'postgres']),
       },
       cores,
     );
@@ -173,12 +173,15 @@ function row(scenario: Scenario, { m, cpu, entry }: Run, ratio: number, all: { s
   return { name: scenario.name, label: scenario.label, entry, rps: m.rps, ratio, versus, latency: m.latency, requests: m.requests, errors, targets, cpu };
 }
 
-/** Per-tier CPU of the first of `names` that ran (replicas of a tier added up). */
-function costOf(rows: Row[], names: string[]): { scenario: string; cost: TierCost } {
+/**
+ * Per-tier CPU of the first of `names` that ran (replicas of a tier added up), for the tiers on that request's path
+ * only: the others in the stack spend a little on health probes, which is not what a request costs.
+ */
+function costOf(rows: Row[], names: string[], path: Tier[]): { scenario: string; cost: TierCost } {
   const found = names.map((name) => rows.find((r) => r.name === name)).find((r) => r !== undefined);
   const cost: TierCost = {};
   for (const c of found?.cpu ?? []) {
-    if (c.tier === 'load generator' || c.tier === 'baseline') continue;
+    if (c.tier === 'load generator' || !path.includes(c.tier)) continue;
     // Of the frontends only the one that took the load: the other in the stack answers a few probes, no requests.
     if (c.tier === 'frontend' && c.name !== found!.entry) continue;
     cost[c.tier] = (cost[c.tier] ?? 0) + c.us_per_request;
