@@ -126,20 +126,11 @@ export class Upstream {
    * "order pending" into "outcome unknown". With one replica every attempt may use all the time left, so a
    * slow-but-alive upstream is not cut short by the retry budget.
    */
-  async call<T>(
-    method: 'GET' | 'POST' | 'PUT',
-    path: string,
-    ctx: CallContext,
-    body?: unknown,
-    options?: CallOptions,
-  ): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, ctx: CallContext, body?: unknown, options?: CallOptions): Promise<T> {
     return (await this.callForBody<T>(method, path, ctx, body, options)).value;
   }
 
-  /**
-   * call(), returning the body as the upstream sent it beside its parsed value, for a caller that may pass it on
-   * unchanged instead of serializing the value again.
-   */
+  /** call(), with the body as sent beside its value, for a caller that may pass it on instead of serializing again. */
   async callForBody<T>(
     method: 'GET' | 'POST' | 'PUT',
     path: string,
