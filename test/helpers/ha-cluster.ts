@@ -1,0 +1,276 @@
+/**
+ * A throwaway highly available PostgreSQL on loopback, managed by pg_auto_failover (Debian:
+ * postgresql-15-auto-failover): a monitor and two data nodes, one primary and one synchronous standby, each node a
+ * `pg_autoctl` keeper supervising its postmaster. Everything lives in one temp folder and runs as the `postgres`
+ * user when we are root; teardown kills only the process groups started here. docs/ha.md explains the topology and
+ * the timeouts below.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { sleep } from '../chaos/load';
+import { freePorts } from './ports';
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const PG_AUTOCTL = '/usr/bin/pg_autoctl';
+const EXTENSION = '/usr/lib/postgresql/15/lib/pgautofailover.so';
+export const HA_PACKAGES = 'postgresql-15 postgresql-15-auto-failover';
+
+/**
+ * The monitor's failure detection, tuned from the defaults (5 s checks, 20 s "unhealthy", 30 s demote timeout:
+ * writes back after ~52 s) to writes back within ~10 s of a primary's death. The price is false failovers: a
+ * primary that cannot answer a 1 s connect for ~2 s is declared dead, and a primary cut off from monitor and
+ * standby for 4 s stops itself. primary_demote_timeout must exceed network_partition_timeout: the monitor waits
+ * that long before letting the standby accept writes, so the old primary has surely fenced itself first.
+ */
+export const MONITOR_SETTINGS: Record<string, string> = {
+  'pgautofailover.health_check_period': '1000',
+  'pgautofailover.health_check_timeout': '1000',
+  'pgautofailover.health_check_max_retries': '1',
+  'pgautofailover.health_check_retry_delay': '500',
+  'pgautofailover.node_considered_unhealthy_timeout': '2000',
+  'pgautofailover.primary_demote_timeout': '6000',
+};
+export const NETWORK_PARTITION_TIMEOUT_S = 4;
+
+/**
+ * Small servers (pg_autoctl sizes shared_buffers from the machine's memory) and a standby that retries its WAL
+ * source every second, so a promotion is not held up by the 5 s default wait. postgresql.auto.conf is read after
+ * pg_autoctl's own include, so these win; pg_basebackup copies them to the standby.
+ */
+const NODE_SETTINGS = "shared_buffers = '32MB'\nwal_retrieve_retry_interval = '1s'\nlog_min_messages = warning\n";
+
+export interface HaNode {
+  name: string;
+  port: number;
+  dataDir: string;
+}
+
+/** The monitor's view of one node. */
+export interface NodeState {
+  name: string;
+  port: number;
+  goal: string;
+  reported: string;
+}
+
+export interface HaCluster {
+  nodes: [HaNode, HaNode];
+  monitorUrl: string;
+  /** libpq's multi-host URL of `database`: whichever node is primary now (postgres.js: see docs/ha.md). */
+  url(database: string, targetSessionAttrs?: 'read-write' | 'primary'): string;
+  /** The monitor's current view of both nodes. */
+  states(): Promise<NodeState[]>;
+  /** The node the monitor has as primary (goal and reported state agree). */
+  primary(): Promise<HaNode>;
+  /** SIGKILL of the node's postmaster only (PID from postmaster.pid); its keeper lives on. Returns the PID. */
+  killPostmaster(node: HaNode): number;
+  /** SIGKILL of keeper and postmaster together: the machine died. */
+  killNode(node: HaNode): void;
+  /** Starts a killed node's keeper again; it rejoins as a standby (pg_rewind) by itself. */
+  restartNode(node: HaNode): void;
+  /** Resolves once one node is primary and the other streams to it as a synchronous standby. */
+  waitForSync(timeoutMs?: number): Promise<{ primary: HaNode; standby: HaNode }>;
+  /** The folder holding data and logs (kept on failure for inspection). */
+  root: string;
+  stop(options?: { keepFiles?: boolean }): Promise<void>;
+}
+
+/** null when pg_autoctl, its extension and PostgreSQL 15 are installed; else what is missing. */
+export function haPrerequisites(): string | null {
+  const missing = [join(PG_BIN, 'pg_ctl'), PG_AUTOCTL, EXTENSION].filter((p) => !existsSync(p));
+  return missing.length === 0 ? null : `missing ${missing.join(', ')} (Debian: apt-get install ${HA_PACKAGES})`;
+}
+
+/** Polls `check` every 100 ms until it returns a value other than undefined. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const asRoot = userInfo().uid === 0;
+const ids = asRoot
+  ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) }
+  : {};
+
+function ownedDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (ids.uid !== undefined) chownSync(path, ids.uid, ids.gid!);
+  return path;
+}
+
+/** Starts a cluster: monitor, then node1 (primary), then node2 (a pg_basebackup of it), then `databases`. */
+export async function startHaCluster(options: { databases?: string[] } = {}): Promise<HaCluster> {
+  // Owned by the servers' user: pg_autoctl makes folders beside the data folders (backup/ for pg_basebackup).
+  const root = ownedDir(mkdtempSync(join(tmpdir(), 'bazar-ha-')));
+  execFileSync('chmod', ['755', root]);
+  for (const dir of ['config', 'share', 'run', 'socket', 'log']) ownedDir(join(root, dir));
+  const env = {
+    PATH: `${PG_BIN}:/usr/bin:/bin`,
+    HOME: root,
+    LANG: 'C.UTF-8',
+    // pg_autoctl keeps its configuration and state under these, never in the postgres user's home.
+    XDG_CONFIG_HOME: join(root, 'config'),
+    XDG_DATA_HOME: join(root, 'share'),
+    XDG_RUNTIME_DIR: join(root, 'run'),
+    PGHOST: join(root, 'socket'),
+  };
+  const groups = new Set<ChildProcess>();
+  const killGroups = () => groups.forEach((c) => signalGroup(c, 'SIGKILL'));
+  process.once('exit', killGroups);
+
+  const run = (args: string[]) =>
+    execFileSync(PG_AUTOCTL, args, { ...ids, env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const runAsync = (args: string[], logName: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const child = spawnLogged(args, logName);
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_autoctl ${args[0]} ${args[1]} exited ${code}; see ${logName}`))));
+    });
+  const spawnLogged = (args: string[], logName: string): ChildProcess => {
+    const log = openSync(join(root, 'log', logName), 'a');
+    // detached: its own process group (keeper, its services and the postmaster), which killNode ends at once.
+    const child = spawn(PG_AUTOCTL, args, { ...ids, env, cwd: root, stdio: ['ignore', log, log], detached: true });
+    groups.add(child);
+    child.once('exit', () => groups.delete(child));
+    return child;
+  };
+  const keepers = new Map<string, ChildProcess>();
+  const initdb = (dataDir: string, extra: string) => {
+    ownedDir(dataDir);
+    execFileSync(join(PG_BIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], { ...ids, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    appendFileSync(join(dataDir, 'postgresql.conf'), `unix_socket_directories = '${env.PGHOST}'\n`);
+    writeFileSync(join(dataDir, 'postgresql.auto.conf'), extra);
+  };
+
+  const [monitorPort, port1, port2] = await freePorts(3);
+  const nodes: [HaNode, HaNode] = [
+    { name: 'node1', port: port1, dataDir: join(root, 'node1') },
+    { name: 'node2', port: port2, dataDir: join(root, 'node2') },
+  ];
+  const monitorUrl = `postgres://postgres@127.0.0.1:${monitorPort}/pg_auto_failover`;
+  const monitorData = join(root, 'monitor');
+  const common = ['--hostname', '127.0.0.1', '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--pgctl', join(PG_BIN, 'pg_ctl')];
+  const monitor = postgres(monitorUrl, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  const startKeeper = (node: HaNode) => keepers.set(node.name, spawnLogged(['run', '--pgdata', node.dataDir], `${node.name}.log`));
+
+  const states = async (): Promise<NodeState[]> =>
+    (await monitor<{ name: string; port: number; goal: string; reported: string }[]>`
+      SELECT nodename AS name, nodeport AS port, goalstate::text AS goal, reportedstate::text AS reported
+      FROM pgautofailover.node ORDER BY nodeid`).map((r) => ({ ...r }));
+  const byName = (name: string) => nodes.find((n) => n.name === name)!;
+  const nodeSql = (node: HaNode) => postgres(`postgres://postgres@127.0.0.1:${node.port}/postgres`, { max: 1, connect_timeout: 2, onnotice: () => {} });
+
+  const cluster: HaCluster = {
+    nodes,
+    monitorUrl,
+    root,
+    url: (database, attrs = 'read-write') =>
+      `postgres://postgres@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${database}?target_session_attrs=${attrs}`,
+    states,
+    async primary() {
+      const p = (await states()).find((s) => s.goal === 'primary' && s.reported === 'primary');
+      if (!p) throw new Error('no primary right now');
+      return byName(p.name);
+    },
+    killPostmaster(node) {
+      const pid = Number(readFileSync(join(node.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+      return pid;
+    },
+    killNode(node) {
+      const keeper = keepers.get(node.name);
+      if (!keeper) throw new Error(`${node.name} is not running`);
+      signalGroup(keeper, 'SIGKILL');
+      keepers.delete(node.name);
+    },
+    restartNode(node) {
+      if (keepers.has(node.name)) throw new Error(`${node.name} is already running`);
+      startKeeper(node);
+    },
+    async waitForSync(timeoutMs = 60_000) {
+      return waitFor('a primary with a streaming synchronous standby', timeoutMs, async () => {
+        const s = await states();
+        const p = s.find((x) => x.goal === 'primary' && x.reported === 'primary');
+        const st = s.find((x) => x.goal === 'secondary' && x.reported === 'secondary');
+        if (!p || !st) return undefined;
+        const sql = nodeSql(byName(p.name));
+        try {
+          const rows = await sql<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')`;
+          return rows[0].n === 1 ? { primary: byName(p.name), standby: byName(st.name) } : undefined;
+        } finally {
+          await sql.end({ timeout: 1 });
+        }
+      });
+    },
+    async stop({ keepFiles = false } = {}) {
+      killGroups();
+      process.removeListener('exit', killGroups);
+      await monitor.end({ timeout: 1 }).catch(() => undefined);
+      // Backends notice their postmaster's death and exit; wait for the data folders to be let go.
+      await sleep(500);
+      if (!keepFiles) rmSync(root, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    initdb(monitorData, `shared_buffers = '32MB'\n${Object.entries(MONITOR_SETTINGS).map(([k, v]) => `${k} = '${v}'`).join('\n')}\n`);
+    spawnLogged(['create', 'monitor', '--pgdata', monitorData, '--pgport', String(monitorPort), ...common, '--run'], 'monitor.log');
+    await waitFor('the monitor', 30_000, async () => ((await monitor`SELECT 1 FROM pgautofailover.formation`).length ? true : undefined));
+    const monitorForNodes = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
+    const create = (node: HaNode) =>
+      ['create', 'postgres', '--pgdata', node.dataDir, '--pgport', String(node.port), '--name', node.name, '--dbname', 'postgres', ...common, '--monitor', monitorForNodes];
+    initdb(nodes[0].dataDir, NODE_SETTINGS);
+    // Without --run, create registers and initialises the node and exits: then its timeout is set, then it runs.
+    run(create(nodes[0]));
+    run(['config', 'set', '--pgdata', nodes[0].dataDir, 'timeout.network_partition_timeout', String(NETWORK_PARTITION_TIMEOUT_S)]);
+    startKeeper(nodes[0]);
+    await waitFor('node1 as single', 30_000, async () => ((await states()).some((s) => s.reported === 'single') ? true : undefined));
+    // pg_basebackup waits for a spread checkpoint on the primary; ask for immediate ones until the copy starts.
+    const primarySql = nodeSql(nodes[0]);
+    let copying = true;
+    const nudge = (async () => {
+      while (copying) {
+        await primarySql`CHECKPOINT`.catch(() => undefined);
+        await sleep(1000);
+      }
+    })();
+    try {
+      await runAsync(create(nodes[1]), 'node2-create.log');
+    } finally {
+      copying = false;
+      await nudge;
+      await primarySql.end({ timeout: 1 });
+    }
+    run(['config', 'set', '--pgdata', nodes[1].dataDir, 'timeout.network_partition_timeout', String(NETWORK_PARTITION_TIMEOUT_S)]);
+    startKeeper(nodes[1]);
+    await cluster.waitForSync(60_000);
+    if (options.databases?.length) {
+      const sql = postgres(cluster.url('postgres', 'primary'), { max: 1, onnotice: () => {} });
+      try {
+        for (const db of options.databases) await sql.unsafe(`CREATE DATABASE ${db}`);
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    }
+    return cluster;
+  } catch (err) {
+    await cluster.stop({ keepFiles: true });
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (logs in ${join(root, 'log')})`);
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
