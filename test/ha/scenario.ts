@@ -17,7 +17,10 @@ export type KillKind = 'postmaster' | 'node';
 
 export interface Failover {
   kind: KillKind;
-  /** Milliseconds after the kill: the monitor gave up on the primary, the standby accepts writes, a write landed. */
+  /**
+   * Milliseconds after the kill: the monitor gave up on the primary; the monitor heard the standby report itself
+   * writable; writes were acknowledged again (the end of the outage, which can come before the report).
+   */
   detectedMs: number;
   promotedMs: number;
   firstWriteMs: number;
@@ -30,25 +33,20 @@ export interface Violation {
   detail: string;
 }
 
-/** The longest stretch in [from, to] with no acknowledged write. */
-export function longestPause(load: KeyedLoad, from: number, to: number): number {
+/**
+ * The longest stretch in [from, to] without an acknowledged write, and the acknowledgement that ended it (undefined
+ * when the stretch runs to `to`). Around a failover that stretch is the outage: a backend of a killed postmaster
+ * may still answer for a moment after the kill, so "the first write sent after the kill" would measure nothing.
+ */
+export function longestGap(load: KeyedLoad, from: number, to: number): { ms: number; endedAt?: number } {
   let last = from;
-  let longest = 0;
+  let gap: { ms: number; endedAt?: number } = { ms: 0 };
   for (const ack of load.acks) {
     if (ack.ackedAt < from || ack.ackedAt > to) continue;
-    longest = Math.max(longest, ack.ackedAt - last);
+    if (ack.ackedAt - last > gap.ms) gap = { ms: ack.ackedAt - last, endedAt: ack.ackedAt };
     last = ack.ackedAt;
   }
-  return Math.max(longest, to - last);
-}
-
-/** The first write sent at or after `t` that was acknowledged; undefined while there is none. */
-function firstWriteSentAfter(load: KeyedLoad, t: number): number | undefined {
-  let first: number | undefined;
-  for (let i = load.acks.length - 1; i >= 0 && load.acks[i].ackedAt >= t; i--) {
-    if (load.acks[i].sentAt >= t) first = load.acks[i].ackedAt;
-  }
-  return first;
+  return to - last > gap.ms ? { ms: to - last } : gap;
 }
 
 /** Kills the standby's node for `downMs`, then brings it back; returns the longest write pause meanwhile. */
@@ -57,7 +55,7 @@ export async function standbyDown(cluster: HaCluster, load: KeyedLoad, downMs = 
   const killedAt = Date.now();
   cluster.killNode(standby);
   await sleep(downMs);
-  const pause = longestPause(load, killedAt, Date.now());
+  const pause = longestGap(load, killedAt, Date.now()).ms;
   cluster.restartNode(standby);
   await cluster.waitForSync(REJOIN_LIMIT_MS);
   return pause;
@@ -76,14 +74,15 @@ export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKi
   const since = (t: number) => t - killedAt;
   let detectedMs = NaN;
   let promotedMs = NaN;
-  const firstWrite = await waitFor(`a write after killing ${old.name}'s ${kind}`, 60_000, async () => {
+  await waitFor(`writes after killing ${old.name}'s ${kind}`, 60_000, async () => {
     const states = await cluster.states();
     const state = (n: HaNode) => states.find((s) => s.name === n.name)!;
     if (Number.isNaN(detectedMs) && state(old).goal !== 'primary') detectedMs = since(Date.now());
     if (Number.isNaN(promotedMs) && ['wait_primary', 'primary'].includes(state(standby).reported)) promotedMs = since(Date.now());
-    const first = firstWriteSentAfter(load, killedAt);
-    return first !== undefined && !Number.isNaN(promotedMs) ? first : undefined;
+    const lastAck = load.acks[load.acks.length - 1]?.ackedAt ?? 0;
+    return !Number.isNaN(promotedMs) && lastAck > killedAt + promotedMs ? true : undefined;
   });
+  const outage = longestGap(load, killedAt, Date.now());
   // A killed node comes back as an operator would restart the machine; after a postmaster kill its keeper is
   // alive and rewinds it into a standby by itself.
   let rejoinFrom = killedAt;
@@ -93,7 +92,7 @@ export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKi
   }
   const after = await cluster.waitForSync(REJOIN_LIMIT_MS);
   if (after.standby.name !== old.name) throw new Error(`${old.name} did not come back as the standby`);
-  return { kind, detectedMs, promotedMs, firstWriteMs: since(firstWrite), rejoinedMs: Date.now() - rejoinFrom };
+  return { kind, detectedMs, promotedMs, firstWriteMs: since(outage.endedAt ?? Number.NaN), rejoinedMs: Date.now() - rejoinFrom };
 }
 
 /** Every acknowledged key is in the database exactly once. */

@@ -6,11 +6,13 @@
  * the timeouts below.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { sleep } from '../chaos/load';
+import { asPostgres, childrenOf, killGroup, ownedDir, signalGroup, signalPid } from './process-groups';
+import { projectRoot } from '../../common/paths';
 import { freePorts } from './ports';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -19,28 +21,23 @@ const EXTENSION = '/usr/lib/postgresql/15/lib/pgautofailover.so';
 export const HA_PACKAGES = 'postgresql-15 postgresql-15-auto-failover';
 
 /**
- * The monitor's failure detection, tuned from the defaults (5 s checks, 20 s "unhealthy", 30 s demote timeout:
- * writes back after ~52 s) to writes back within ~10 s of a primary's death. The price is false failovers: a
- * primary that cannot answer a 1 s connect for ~2 s is declared dead, and a primary cut off from monitor and
- * standby for 4 s stops itself. primary_demote_timeout must exceed network_partition_timeout: the monitor waits
- * that long before letting the standby accept writes, so the old primary has surely fenced itself first.
+ * The timeouts a deployment uses (provision/pg-auto-failover/, explained in docs/ha.md): the monitor's failure
+ * detection, each node's PostgreSQL settings, and each keeper's network partition timeout.
  */
-export const MONITOR_SETTINGS: Record<string, string> = {
-  'pgautofailover.health_check_period': '1000',
-  'pgautofailover.health_check_timeout': '1000',
-  'pgautofailover.health_check_max_retries': '1',
-  'pgautofailover.health_check_retry_delay': '500',
-  'pgautofailover.node_considered_unhealthy_timeout': '2000',
-  'pgautofailover.primary_demote_timeout': '6000',
-};
-export const NETWORK_PARTITION_TIMEOUT_S = 4;
+const SETTINGS_DIR = join(projectRoot(__dirname), 'provision', 'pg-auto-failover');
+const setting = (file: string) => readFileSync(join(SETTINGS_DIR, file), 'utf8');
+const keeperSettings = () =>
+  setting('keeper.cfg')
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'))
+    .map((line) => line.trim().split(/\s+/));
 
 /**
- * Small servers (pg_autoctl sizes shared_buffers from the machine's memory) and a standby that retries its WAL
- * source every second, so a promotion is not held up by the 5 s default wait. postgresql.auto.conf is read after
- * pg_autoctl's own include, so these win; pg_basebackup copies them to the standby.
+ * Small servers on a shared machine (pg_autoctl sizes shared_buffers from the machine's memory). Written to
+ * postgresql.auto.conf, which PostgreSQL reads after pg_autoctl's own include, so these win; pg_basebackup copies
+ * them to the standby.
  */
-const NODE_SETTINGS = "shared_buffers = '32MB'\nwal_retrieve_retry_interval = '1s'\nlog_min_messages = warning\n";
+const TEST_SETTINGS = "shared_buffers = '32MB'\nlog_min_messages = warning\n";
 
 export interface HaNode {
   name: string;
@@ -95,17 +92,6 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
   }
 }
 
-const asRoot = userInfo().uid === 0;
-const ids = asRoot
-  ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) }
-  : {};
-
-function ownedDir(path: string): string {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  if (ids.uid !== undefined) chownSync(path, ids.uid, ids.gid!);
-  return path;
-}
-
 /** Starts a cluster: monitor, then node1 (primary), then node2 (a pg_basebackup of it), then `databases`. */
 export async function startHaCluster(options: { databases?: string[] } = {}): Promise<HaCluster> {
   // Owned by the servers' user: pg_autoctl makes folders beside the data folders (backup/ for pg_basebackup).
@@ -123,11 +109,20 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
     PGHOST: join(root, 'socket'),
   };
   const groups = new Set<ChildProcess>();
+  const sweeps = new Set<Promise<void>>();
+  const kill = (child: ChildProcess) => {
+    const sweep = killGroup(child).finally(() => {
+      sweeps.delete(sweep);
+      groups.delete(child);
+    });
+    sweeps.add(sweep);
+  };
+  // On a crash of the test itself nothing async runs any more: one SIGKILL per group is all there is time for.
   const killGroups = () => groups.forEach((c) => signalGroup(c, 'SIGKILL'));
   process.once('exit', killGroups);
 
   const run = (args: string[]) =>
-    execFileSync(PG_AUTOCTL, args, { ...ids, env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    execFileSync(PG_AUTOCTL, args, { ...asPostgres, env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const runAsync = (args: string[], logName: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const child = spawnLogged(args, logName);
@@ -136,15 +131,16 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   const spawnLogged = (args: string[], logName: string): ChildProcess => {
     const log = openSync(join(root, 'log', logName), 'a');
     // detached: its own process group (keeper, its services and the postmaster), which killNode ends at once.
-    const child = spawn(PG_AUTOCTL, args, { ...ids, env, cwd: root, stdio: ['ignore', log, log], detached: true });
+    const child = spawn(PG_AUTOCTL, args, { ...asPostgres, env, cwd: root, stdio: ['ignore', log, log], detached: true });
+    // Forgotten only once its group is empty (a group id is a PID, free to be reused by others after that).
     groups.add(child);
-    child.once('exit', () => groups.delete(child));
+    child.once('exit', () => signalGroup(child, 0) || groups.delete(child));
     return child;
   };
   const keepers = new Map<string, ChildProcess>();
   const initdb = (dataDir: string, extra: string) => {
     ownedDir(dataDir);
-    execFileSync(join(PG_BIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], { ...ids, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(join(PG_BIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], { ...asPostgres, env, stdio: ['ignore', 'ignore', 'pipe'] });
     appendFileSync(join(dataDir, 'postgresql.conf'), `unix_socket_directories = '${env.PGHOST}'\n`);
     writeFileSync(join(dataDir, 'postgresql.auto.conf'), extra);
   };
@@ -180,14 +176,20 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
       return byName(p.name);
     },
     killPostmaster(node) {
-      const pid = Number(readFileSync(join(node.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const pid = postmasterPid(node);
+      if (pid === undefined) throw new Error(`${node.name} has no running postmaster`);
       process.kill(pid, 'SIGKILL');
       return pid;
     },
     killNode(node) {
       const keeper = keepers.get(node.name);
       if (!keeper) throw new Error(`${node.name} is not running`);
-      signalGroup(keeper, 'SIGKILL');
+      // Backends run in sessions of their own, outside the keeper's group; a dead machine takes them along too,
+      // or they would answer their clients for a moment after the "death".
+      const pid = postmasterPid(node);
+      const backends = pid === undefined ? [] : childrenOf(pid);
+      kill(keeper);
+      for (const backend of backends) signalPid(backend, 'SIGKILL');
       keepers.delete(node.name);
     },
     restartNode(node) {
@@ -211,7 +213,8 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
       });
     },
     async stop({ keepFiles = false } = {}) {
-      killGroups();
+      groups.forEach(kill);
+      await Promise.all(sweeps);
       process.removeListener('exit', killGroups);
       await monitor.end({ timeout: 1 }).catch(() => undefined);
       // Backends notice their postmaster's death and exit; wait for the data folders to be let go.
@@ -221,16 +224,16 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   };
 
   try {
-    initdb(monitorData, `shared_buffers = '32MB'\n${Object.entries(MONITOR_SETTINGS).map(([k, v]) => `${k} = '${v}'`).join('\n')}\n`);
+    initdb(monitorData, TEST_SETTINGS + setting('monitor.conf'));
     spawnLogged(['create', 'monitor', '--pgdata', monitorData, '--pgport', String(monitorPort), ...common, '--run'], 'monitor.log');
     await waitFor('the monitor', 30_000, async () => ((await monitor`SELECT 1 FROM pgautofailover.formation`).length ? true : undefined));
     const monitorForNodes = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
     const create = (node: HaNode) =>
       ['create', 'postgres', '--pgdata', node.dataDir, '--pgport', String(node.port), '--name', node.name, '--dbname', 'postgres', ...common, '--monitor', monitorForNodes];
-    initdb(nodes[0].dataDir, NODE_SETTINGS);
+    initdb(nodes[0].dataDir, TEST_SETTINGS + setting('node.conf'));
     // Without --run, create registers and initialises the node and exits: then its timeout is set, then it runs.
     run(create(nodes[0]));
-    run(['config', 'set', '--pgdata', nodes[0].dataDir, 'timeout.network_partition_timeout', String(NETWORK_PARTITION_TIMEOUT_S)]);
+    for (const [key, value] of keeperSettings()) run(['config', 'set', '--pgdata', nodes[0].dataDir, key, value]);
     startKeeper(nodes[0]);
     await waitFor('node1 as single', 30_000, async () => ((await states()).some((s) => s.reported === 'single') ? true : undefined));
     // pg_basebackup waits for a spread checkpoint on the primary; ask for immediate ones until the copy starts.
@@ -249,7 +252,7 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
       await nudge;
       await primarySql.end({ timeout: 1 });
     }
-    run(['config', 'set', '--pgdata', nodes[1].dataDir, 'timeout.network_partition_timeout', String(NETWORK_PARTITION_TIMEOUT_S)]);
+    for (const [key, value] of keeperSettings()) run(['config', 'set', '--pgdata', nodes[1].dataDir, key, value]);
     startKeeper(nodes[1]);
     await cluster.waitForSync(60_000);
     if (options.databases?.length) {
@@ -267,10 +270,11 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   }
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+function postmasterPid(node: HaNode): number | undefined {
   try {
-    if (child.pid) process.kill(-child.pid, signal);
+    const pid = Number(readFileSync(join(node.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return pid > 0 ? pid : undefined;
   } catch {
-    // the group is already gone
+    return undefined;
   }
 }
