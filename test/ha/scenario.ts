@@ -17,6 +17,8 @@ export type KillKind = 'postmaster' | 'node';
 
 export interface Failover {
   kind: KillKind;
+  /** A postmaster kill may end with the keeper restarting PostgreSQL before the monitor fails over. */
+  outcome: 'failed over' | 'restarted in place';
   /**
    * Milliseconds after the kill: the monitor gave up on the primary; the monitor heard the standby report itself
    * writable; writes were acknowledged again (the end of the outage, which can come before the report).
@@ -24,7 +26,7 @@ export interface Failover {
   detectedMs: number;
   promotedMs: number;
   firstWriteMs: number;
-  /** From the old primary's restart (or, for a postmaster kill, from the kill) to it streaming as sync standby. */
+  /** From the node's restart (or, for a postmaster kill, from the kill) until a sync standby streams again. */
   rejoinedMs: number;
 }
 
@@ -61,9 +63,40 @@ export async function standbyDown(cluster: HaCluster, load: KeyedLoad, downMs = 
   return pause;
 }
 
+/** Polls the monitor every 100 ms from the kill on: when it gave up on `old`, when `standby` reported writable. */
+function watchMonitor(cluster: HaCluster, old: HaNode, standby: HaNode, killedAt: number) {
+  const seen = { detectedMs: NaN, promotedMs: NaN };
+  let watching = true;
+  const done = (async () => {
+    while (watching) {
+      const states = await cluster.states().catch(() => []);
+      const now = Date.now() - killedAt;
+      const state = (n: HaNode) => states.find((s) => s.name === n.name);
+      if (Number.isNaN(seen.detectedMs) && state(old) && state(old)!.goal !== 'primary') seen.detectedMs = now;
+      if (Number.isNaN(seen.promotedMs) && ['wait_primary', 'primary'].includes(state(standby)?.reported ?? '')) seen.promotedMs = now;
+      await sleep(100);
+    }
+  })();
+  return {
+    seen,
+    stop: async () => {
+      watching = false;
+      await done;
+    },
+  };
+}
+
+/** Resolves once a write sent after `t` has been acknowledged. */
+function writeAfter(load: KeyedLoad, t: number, what: string): Promise<true> {
+  return waitFor(what, 60_000, async () => (load.acks[load.acks.length - 1]?.sentAt > t ? true : undefined));
+}
+
 /**
- * Kills the primary (its postmaster, or the whole node), times detection, promotion and the first write, then
- * brings the old primary back and waits until it streams to the new primary as its synchronous standby.
+ * Kills the primary (its postmaster, or the whole node), times detection, promotion and the end of the write
+ * outage, and waits until the cluster has a primary with a streaming synchronous standby again. A killed node is
+ * started again, as an operator restarts a machine, and must come back as the standby. After a postmaster kill the
+ * keeper is alive: it either restarts PostgreSQL in place before the monitor gives up on it (crash recovery, same
+ * primary) or, once the monitor has failed over, rewinds it into the standby; both keep every confirmed write.
  */
 export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKind): Promise<Failover> {
   const { primary: old, standby } = await cluster.waitForSync();
@@ -71,28 +104,29 @@ export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKi
   const killedAt = Date.now();
   if (kind === 'postmaster') cluster.killPostmaster(old);
   else cluster.killNode(old);
-  const since = (t: number) => t - killedAt;
-  let detectedMs = NaN;
-  let promotedMs = NaN;
-  await waitFor(`writes after killing ${old.name}'s ${kind}`, 60_000, async () => {
-    const states = await cluster.states();
-    const state = (n: HaNode) => states.find((s) => s.name === n.name)!;
-    if (Number.isNaN(detectedMs) && state(old).goal !== 'primary') detectedMs = since(Date.now());
-    if (Number.isNaN(promotedMs) && ['wait_primary', 'primary'].includes(state(standby).reported)) promotedMs = since(Date.now());
-    const lastAck = load.acks[load.acks.length - 1]?.ackedAt ?? 0;
-    return !Number.isNaN(promotedMs) && lastAck > killedAt + promotedMs ? true : undefined;
-  });
-  const outage = longestGap(load, killedAt, Date.now());
-  // A killed node comes back as an operator would restart the machine; after a postmaster kill its keeper is
-  // alive and rewinds it into a standby by itself.
+  const monitor = watchMonitor(cluster, old, standby, killedAt);
   let rejoinFrom = killedAt;
-  if (kind === 'node') {
-    rejoinFrom = Date.now();
-    cluster.restartNode(old);
+  try {
+    if (kind === 'node') {
+      await waitFor(`${standby.name} promoted`, 60_000, async () => (Number.isNaN(monitor.seen.promotedMs) ? undefined : true));
+      await writeAfter(load, killedAt + monitor.seen.promotedMs, 'a write on the promoted standby');
+      rejoinFrom = Date.now();
+      cluster.restartNode(old);
+    }
+    const after = await cluster.waitForSync(REJOIN_LIMIT_MS);
+    if (kind === 'node' && after.standby.name !== old.name) throw new Error(`${old.name} did not come back as the standby`);
+    await writeAfter(load, Date.now(), 'a write once the cluster settled');
+    const outage = longestGap(load, killedAt, Date.now());
+    return {
+      kind,
+      outcome: after.primary.name === old.name ? 'restarted in place' : 'failed over',
+      ...monitor.seen,
+      firstWriteMs: (outage.endedAt ?? Number.NaN) - killedAt,
+      rejoinedMs: Date.now() - rejoinFrom,
+    };
+  } finally {
+    await monitor.stop();
   }
-  const after = await cluster.waitForSync(REJOIN_LIMIT_MS);
-  if (after.standby.name !== old.name) throw new Error(`${old.name} did not come back as the standby`);
-  return { kind, detectedMs, promotedMs, firstWriteMs: since(outage.endedAt ?? Number.NaN), rejoinedMs: Date.now() - rejoinFrom };
 }
 
 /** Every acknowledged key is in the database exactly once. */
