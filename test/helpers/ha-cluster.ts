@@ -117,9 +117,16 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
     });
     sweeps.add(sweep);
   };
-  // On a crash of the test itself nothing async runs any more: one SIGKILL per group is all there is time for.
+  // On a crash or Ctrl-C of the test itself nothing async runs any more: one SIGKILL per group is all there is
+  // time for (a signal ends Node without an 'exit' event, hence the handlers).
   const killGroups = () => groups.forEach((c) => signalGroup(c, 'SIGKILL'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroups();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', killGroups);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   const run = (args: string[]) =>
     execFileSync(PG_AUTOCTL, args, { ...asPostgres, env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -216,6 +223,8 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
       groups.forEach(kill);
       await Promise.all(sweeps);
       process.removeListener('exit', killGroups);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
       await monitor.end({ timeout: 1 }).catch(() => undefined);
       // Backends notice their postmaster's death and exit; wait for the data folders to be let go.
       await sleep(500);
