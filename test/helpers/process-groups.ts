@@ -7,11 +7,18 @@ import { chownSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { sleep } from '../chaos/load';
 
-const asRoot = userInfo().uid === 0;
 /** spawn()/execFile() options that run a command as `postgres` when we are root (initdb refuses root). */
-export const asPostgres: { uid?: number; gid?: number } = asRoot
-  ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) }
-  : {};
+export const asPostgres: { uid?: number; gid?: number } = postgresIds();
+
+function postgresIds(): { uid?: number; gid?: number } {
+  if (userInfo().uid !== 0) return {};
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return {}; // no postgres user: PostgreSQL is not installed, which the caller's prerequisite check reports
+  }
+}
 
 /** Makes `path` (mode 700) owned by the servers' user. */
 export function ownedDir(path: string): string {
