@@ -1,6 +1,6 @@
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
-import { Metrics } from '../common/metrics';
+import { Metrics, transactionHistogram } from '../common/metrics';
 import { ChangeFeed } from './events/change-feed';
 import { registerEventRoutes } from './events/event-routes';
 import { registerQueryRoutes } from './routes/query-routes';
@@ -12,6 +12,8 @@ export interface CatalogAppOptions {
   store: CatalogStore;
   token?: string;
   logLevel?: LogLevel;
+  /** The address clients use, named in /openapi.json (config: PUBLIC_URL). */
+  publicUrl?: string;
   /** How long a write waits for every subscribed frontend to apply its change event (default 300 ms). */
   eventsAckTimeoutMs?: number;
   eventsHeartbeatMs?: number;
@@ -24,9 +26,9 @@ declare module 'fastify' {
 }
 
 /** Builds the catalog service around a store; never listens (server.ts does). Closing the app closes the store. */
-export function buildCatalogApp({ store, token, logLevel, eventsAckTimeoutMs, eventsHeartbeatMs }: CatalogAppOptions): App {
+export function buildCatalogApp({ store, token, logLevel, publicUrl, eventsAckTimeoutMs, eventsHeartbeatMs }: CatalogAppOptions): App {
   const metrics = new Metrics('catalog');
-  const app = createBaseApp({ service: 'catalog', logLevel, metrics, readiness: { database: () => store.ping() } });
+  const app = createBaseApp({ service: 'catalog', publicUrl, logLevel, metrics, readiness: { database: () => store.ping() } });
   const cutOff = metrics.counter('change_subscribers_cut_off_total', 'Frontends cut off for not acknowledging a change in time');
   const feed = new ChangeFeed({
     log: app.log,
@@ -35,8 +37,7 @@ export function buildCatalogApp({ store, token, logLevel, eventsAckTimeoutMs, ev
     onCutOff: () => cutOff.inc(),
   });
   metrics.gauge('change_subscribers', 'Frontends subscribed to the change stream', () => feed.subscriberCount);
-  const txSeconds = metrics.histogram('sqlite_transaction_seconds', 'Time spent in one SQLite write transaction', ['op']);
-  const published = new PublishingStore(store, feed, txSeconds);
+  const published = new PublishingStore(store, feed, transactionHistogram(metrics));
   app.decorate('changes', feed);
   registerQueryRoutes(app, published);
   registerWriteRoutes(app, published, token);

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { projectRoot } from '../common/paths';
-import { readCommon, readPath, readPositiveInt, type CommonConfig, type Env } from '../common/config';
+import { DEFAULT_PORTS, readCommon, readDatabaseUrl, readPath, readPositiveInt, type CommonConfig, type Env } from '../common/config';
 
 export interface CatalogConfig extends CommonConfig {
+  /** SQLite file; used when databaseUrl is not set. */
   dbPath: string;
+  /** PostgreSQL (this service's own database); when set, dbPath is not used. */
+  databaseUrl: string | undefined;
   /** The books a brand-new database starts with. */
   seedPath: string;
   graceMs: number;
@@ -16,8 +19,9 @@ export const DEFAULT_SEED_PATH = join(projectRoot(), 'catalog-server', 'seed', '
 /** The only place the catalog reads its environment. */
 export function readCatalogConfig(env: Env = process.env): CatalogConfig {
   return {
-    ...readCommon(env, 3001),
+    ...readCommon(env, DEFAULT_PORTS.catalog),
     dbPath: readPath(env, 'DB_PATH', 'data/catalog.db'),
+    databaseUrl: readDatabaseUrl(env, 'DATABASE_URL'),
     seedPath: readPath(env, 'SEED_PATH', DEFAULT_SEED_PATH),
     graceMs: readPositiveInt(env, 'SHUTDOWN_GRACE_MS', 5000),
     eventsAckTimeoutMs: readPositiveInt(env, 'EVENTS_ACK_TIMEOUT_MS', 300),

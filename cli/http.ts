@@ -1,4 +1,6 @@
 /** Talking to the Bazar services: one JSON call, and every way it can fail turned into a CliError with an exit code. */
+import { ERROR_STATUS, isErrorCode, type ErrorCode } from '../common/errors';
+import type { ErrorBody } from '../common/schemas';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unavailable: 3 } as const;
 
@@ -11,8 +13,8 @@ export class CliError extends Error {
   }
 }
 
-/** What to do next, per error code the services answer with (common/errors.ts). */
-const HINTS: Record<string, string> = {
+/** What to do next, per error code the services answer with. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
   out_of_stock: "pick another book, or bring new stock with 'bazar restock'",
   book_not_found: "find item numbers with 'bazar search <topic>'",
   topic_not_found: "list the topics with 'bazar topics'",
@@ -20,10 +22,17 @@ const HINTS: Record<string, string> = {
   unauthorized: 'set BAZAR_TOKEN to the token the services were started with',
   invalid_item_number: 'item numbers are positive integers',
   validation_failed: "check the arguments (see 'bazar --help')",
+  rate_limited: 'wait a little before buying again',
   upstream_unavailable: 'try again in a few seconds',
 };
 
-const REFUSED = new Set([401, 403, 404, 409, 422]);
+/** Statuses that mean "the store said no" (exit 1), as opposed to "the command was wrong" (2) or "away" (3). */
+const REFUSED = new Set([401, 403, 404, 409, 422, 429]);
+
+function exitFor(status: number): number {
+  if (REFUSED.has(status)) return EXIT.refused;
+  return status >= 400 && status < 500 ? EXIT.usage : EXIT.unavailable;
+}
 
 export interface Target {
   /** "frontend", "catalog" or "order": named in messages so the user knows which URL to fix. */
@@ -77,15 +86,15 @@ export async function callJson<T>(
     );
   }
   if (res.ok) return json as T;
-  const error = (json as { error?: { code?: string; message?: string } }).error ?? {};
-  const code = error.code ?? 'unknown';
-  const message = error.message ?? `HTTP ${res.status}`;
+  const error = (json as Partial<ErrorBody> | null)?.error;
+  // A code this CLI knows is judged by its declared status; anything else (a newer service) by the answer's.
+  const code = isErrorCode(error?.code) ? error.code : undefined;
+  const message = error?.message ?? `HTTP ${res.status}`;
   if (code === 'not_found') {
     throw new CliError(EXIT.usage, `the server at ${target.origin} has no ${method} ${path}; is ${target.setting} the ${target.service}?`);
   }
-  const hint = HINTS[code];
+  const hint = code && HINTS[code];
+  const exit = exitFor(code ? ERROR_STATUS[code] : res.status);
   const line = `${message}${hint ? `; ${hint}` : ''}`;
-  if (REFUSED.has(res.status)) throw new CliError(EXIT.refused, line);
-  if (res.status >= 400 && res.status < 500) throw new CliError(EXIT.usage, line);
-  throw new CliError(EXIT.unavailable, `${line}${hint ? '' : '; try again shortly'}`);
+  throw new CliError(exit, exit === EXIT.unavailable && !hint ? `${line}; try again shortly` : line);
 }

@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
 import * as commands from './commands';
 import { makeStyle } from './format';
 import { CliError, EXIT, type Target } from './http';
+import { MAX_AMOUNT } from '../common/schemas';
 import { dollarsToCents } from './money';
 
-export const HELP = `Usage: bazar <command> [arguments] [options]
+const HELP = `Usage: bazar <command> [arguments] [options]
 
 Commands:
   search <topic>                       books on a topic, with price and stock
@@ -141,11 +142,11 @@ async function dispatch(argv: string[], env: Env, io: Io): Promise<number> {
       out = await commands.orders(t, count(values.limit, 'limit', 1000), style);
       break;
     case 'restock':
-      out = await commands.restock(t, count(values.stock, 'stock', 1_000_000_000), style);
+      out = await commands.restock(t, count(values.stock, 'stock', MAX_AMOUNT), style);
       break;
     default: {
       const n = itemNumber(args[0]);
-      const stock = count(values.stock, 'stock', 1_000_000_000);
+      const stock = count(values.stock, 'stock', MAX_AMOUNT);
       let price_cents: number | undefined;
       if (values.price !== undefined) {
         price_cents = dollarsToCents(values.price);

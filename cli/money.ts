@@ -1,5 +1,4 @@
-/** The largest price the catalog accepts, in cents (catalog-server/routes/write-routes.ts). */
-export const MAX_CENTS = 1_000_000_000;
+import { MAX_AMOUNT } from '../common/schemas';
 
 /**
  * "12.50" → 1250, exactly: the digits are split at the point and never go through a binary float, so "0.29"
@@ -9,7 +8,7 @@ export function dollarsToCents(raw: string): number | undefined {
   const match = /^\$?(\d{1,8})(?:\.(\d{1,2}))?$/.exec(raw.trim());
   if (!match) return undefined;
   const cents = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-  return cents <= MAX_CENTS ? cents : undefined;
+  return cents <= MAX_AMOUNT ? cents : undefined;
 }
 
 export function formatCents(cents: number | null | undefined): string {

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorBody } from './errors';
+import { ERROR_STATUS, errorBody, type ErrorCode } from './errors';
 
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a client too slow to send its
@@ -9,12 +9,13 @@ import { errorBody } from './errors';
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
+  const [code, message]: [ErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'the request was not received in time']
+      ? ['request_timeout', 'the request was not received in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'the request headers are too large']
-        : [400, 'bad_request', 'the request is not valid HTTP'];
+        ? ['headers_too_large', 'the request headers are too large']
+        : ['bad_request', 'the request is not valid HTTP'];
+  const status = ERROR_STATUS[code];
   const body = JSON.stringify(errorBody(code, message));
   if (socket.writable) {
     socket.write(

@@ -4,10 +4,13 @@
  * variable, the bad value and what would be accepted.
  */
 import { isIP } from 'node:net';
+import { PostgresUrlError, parsePostgresUrl, redactPostgresUrl } from './postgres-url';
 
 export type Env = Record<string, string | undefined>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Where a service keeps its data: SQLite at DB_PATH, or PostgreSQL when DATABASE_URL is set. */
+export type DatabaseBackend = 'sqlite' | 'postgres';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -16,9 +19,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where each service listens when PORT is not set; also the address its OpenAPI document names by default. */
+export const DEFAULT_PORTS = { frontend: 3000, catalog: 3001, order: 3002 } as const;
+export type ServiceName = keyof typeof DEFAULT_PORTS;
+
+export function localUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
 export interface CommonConfig {
   host: string;
   port: number;
+  /** The address clients use (PUBLIC_URL), named in the service's OpenAPI document; by default the bound address. */
+  publicUrl: string | undefined;
   logLevel: LogLevel;
   /** Shared secret between the three services; undefined only when bound to loopback. */
   token: string | undefined;
@@ -54,8 +67,26 @@ export function readSwitch(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got '${env[name]}'`);
 }
 
-export function readUrl(env: Env, name: string, fallback: string): string {
+/** Replicas one service may list for another: a call's "already tried" set is a 31-bit mask. */
+export const MAX_ORIGINS = 31;
+
+/**
+ * One origin (`http://10.0.0.5:3001`, reduced to its origin) or a comma-separated list of them: the replicas of one
+ * upstream. The same origin twice is a ConfigError (it would get twice the traffic).
+ */
+export function readUrls(env: Env, name: string, fallback: string): string[] {
   const raw = present(env, name) ?? fallback;
+  const origins = raw.split(',').map((part) => {
+    if (part.trim() === '') throw new ConfigError(`${name} must be a comma-separated list of origins, got an empty entry in '${raw}'`);
+    return parseOrigin(name, part.trim());
+  });
+  const repeated = origins.find((origin, i) => origins.indexOf(origin) !== i);
+  if (repeated) throw new ConfigError(`${name} lists ${repeated} more than once`);
+  if (origins.length > MAX_ORIGINS) throw new ConfigError(`${name} lists ${origins.length} origins; at most ${MAX_ORIGINS}`);
+  return origins;
+}
+
+function parseOrigin(name: string, raw: string): string {
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
     throw new ConfigError(`${name} must be an absolute http:// URL such as http://127.0.0.1:3001, got '${raw}'`);
@@ -64,6 +95,23 @@ export function readUrl(env: Env, name: string, fallback: string): string {
     throw new ConfigError(`${name} must be an origin without a path (like http://127.0.0.1:3001), got '${raw}'`);
   }
   return url.origin;
+}
+
+/**
+ * A PostgreSQL URL as libpq writes it, one host or several (`postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`);
+ * undefined when the variable is unset. Checked here so a typo stops the service at start with a message that
+ * names the variable, never shows the password, and says what is accepted.
+ */
+export function readDatabaseUrl(env: Env, name: string): string | undefined {
+  const raw = present(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    parsePostgresUrl(raw);
+  } catch (err) {
+    if (!(err instanceof PostgresUrlError)) throw err;
+    throw new ConfigError(`${name} ${err.message}, got '${redactPostgresUrl(raw)}' (e.g. postgres://bazar@127.0.0.1:5432/catalog)`);
+  }
+  return raw;
 }
 
 export function readPath(env: Env, name: string, fallback: string): string {
@@ -93,7 +141,9 @@ export function readCommon(env: Env, defaultPort: number): CommonConfig {
         '(the same value on all three services; try: openssl rand -hex 32)',
     );
   }
-  return { host, port: readPort(env, 'PORT', defaultPort), logLevel: logLevel as LogLevel, token };
+  const rawPublicUrl = present(env, 'PUBLIC_URL');
+  const publicUrl = rawPublicUrl === undefined ? undefined : parseOrigin('PUBLIC_URL', rawPublicUrl);
+  return { host, port: readPort(env, 'PORT', defaultPort), publicUrl, logLevel: logLevel as LogLevel, token };
 }
 
 /** Runs a config reader and turns a ConfigError into one clear line on stderr and exit code 78 (EX_CONFIG). */

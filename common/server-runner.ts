@@ -39,3 +39,16 @@ export async function runServer(app: FastifyInstance, { host, port, graceMs = 50
     process.exit(1);
   }
 }
+
+/**
+ * Opens what a service cannot run without (its database) before it listens; if that fails, one clear line on
+ * stderr and exit code 1, and the supervisor (pm2, systemd) starts it again later.
+ */
+export async function openOrExit<T>(what: string, open: () => T | Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    process.stderr.write(`could not open ${what}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

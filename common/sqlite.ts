@@ -17,11 +17,31 @@ export function openDatabase(path: string): Database.Database {
   return db;
 }
 
-/** Applies numbered schema steps once each, recording progress in PRAGMA user_version. */
-export function migrate(db: Database.Database, steps: string[]): void {
+/** One schema step: SQL, or a function for a step that needs application code (computing a column's values). */
+export type MigrationStep = string | ((db: Database.Database) => void);
+
+/**
+ * Applies numbered schema steps once each, all in one transaction, recording progress in PRAGMA user_version.
+ * Foreign keys are off while the steps run, so a step may rebuild a table that others reference (SQLite's way to
+ * change a column); every reference is checked before the commit. The pragma is set outside the transaction, since
+ * SQLite ignores it inside one.
+ */
+export function migrate(db: Database.Database, steps: MigrationStep[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  db.transaction(() => {
-    for (let version = current; version < steps.length; version++) db.exec(steps[version]);
-    db.pragma(`user_version = ${steps.length}`);
-  })();
+  if (current >= steps.length) return;
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      for (let version = current; version < steps.length; version++) {
+        const step = steps[version];
+        if (typeof step === 'string') db.exec(step);
+        else step(db);
+      }
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`schema step ${steps.length} broke ${broken.length} references: ${JSON.stringify(broken[0])}`);
+      db.pragma(`user_version = ${steps.length}`);
+    })();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
 }

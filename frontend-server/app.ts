@@ -4,23 +4,31 @@ import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
 import type { LogLevel } from '../common/config';
 import { errors } from '../common/errors';
-import { prefersHtml } from '../common/negotiate';
 import { Metrics } from '../common/metrics';
-import { Upstream } from '../common/upstream';
 import { CatalogReads } from './cache/catalog-reads';
-import { ChangeSubscriber } from './cache/change-subscriber';
+import { ChangeStreams } from './cache/change-streams';
 import { ResponseCache } from './cache/response-cache';
+import { prefersHtml } from './negotiate';
+import { CatalogClient } from './clients/catalog-client';
+import { OrderClient } from './clients/order-client';
 import { registerHomeRoutes } from './routes/home-routes';
+import { registerStatusRoutes } from './routes/status-routes';
 import { registerStoreRoutes, type BuyRateLimit } from './routes/store-routes';
 import { errorPage } from './views/pages';
 
 export interface FrontendAppOptions {
-  catalogUrl: string;
-  orderUrl: string;
+  /** One catalog origin, or every catalog replica's: reads are balanced across them, and the cache follows each. */
+  catalogUrl: string | readonly string[];
+  /** One order origin, or every order replica's: buys are balanced across them. */
+  orderUrl: string | readonly string[];
   token?: string;
   logLevel?: LogLevel;
+  /** The address clients use, named in /openapi.json (config: PUBLIC_URL). */
+  publicUrl?: string;
   upstreamTimeoutMs?: number;
-  /** Tests may pass undici MockAgents; by default each upstream gets its own keep-alive Pool. */
+  /** How often each upstream replica's /readyz is probed (default 1000 ms; 0: never). */
+  upstreamProbeIntervalMs?: number;
+  /** Tests may pass undici MockAgents; by default each upstream replica gets its own keep-alive Pool. */
   catalogDispatcher?: Dispatcher;
   orderDispatcher?: Dispatcher;
   /** Per-client limit on POST /buy; undefined turns it off (in-process tests that buy a lot). */
@@ -29,7 +37,7 @@ export interface FrontendAppOptions {
   cache?: boolean;
   cacheMaxEntries?: number;
   cacheTtlMs?: number;
-  /** A change stream silent this long is taken for dead (the catalog sends a heartbeat every 5 s). */
+  /** A change stream silent this long is taken for dead (each catalog replica sends a heartbeat every 5 s). */
   eventsIdleTimeoutMs?: number;
 }
 
@@ -43,38 +51,25 @@ declare module 'fastify' {
 export function buildFrontendApp(options: FrontendAppOptions): App {
   const timeoutMs = options.upstreamTimeoutMs ?? 1500;
   const metrics = new Metrics('frontend');
-  const catalog = new Upstream({
-    name: 'catalog',
-    origin: options.catalogUrl,
-    token: options.token,
-    timeoutMs,
-    dispatcher: options.catalogDispatcher,
-    metrics,
-  });
-  const order = new Upstream({
-    name: 'order',
-    origin: options.orderUrl,
-    token: options.token,
-    timeoutMs,
-    dispatcher: options.orderDispatcher,
-    metrics,
-    // The order server may have received the buy and apply it after we gave up waiting: say so, and how to find out.
-    unavailable: errors.buyOutcomeUnknown,
-  });
-  const app = createBaseApp({
+  const app: App = createBaseApp({
     service: 'frontend',
+    publicUrl: options.publicUrl,
     logLevel: options.logLevel,
     metrics,
     readiness: {
-      catalog: () => catalog.ping({ log: app.log, requestId: 'readyz' }),
-      order: () => order.ping({ log: app.log, requestId: 'readyz' }),
+      catalog: () => catalog.ping(),
+      order: () => order.ping(),
     },
     renderErrorPage: (request, error) =>
       prefersHtml(request)
-        ? errorPage(error.statusCode, error.code, error.message, { method: request.method, url: request.url })
+        ? errorPage(error.code, error.message, { method: request.method, url: request.url })
         : undefined,
   });
-  // Browsers POST the Buy form as urlencoded; it carries no fields we use, but it must not be a 415.
+  const shared = { token: options.token, timeoutMs, metrics, probeIntervalMs: options.upstreamProbeIntervalMs, log: app.log };
+  const catalog = new CatalogClient({ ...shared, origin: options.catalogUrl, dispatcher: options.catalogDispatcher });
+  const order = new OrderClient({ ...shared, origin: options.orderUrl, dispatcher: options.orderDispatcher });
+  // Browsers POST the Buy form urlencoded (not a 415): its hidden idempotency_key field makes a resubmitted form buy
+  // once (readFormIdempotencyKey in the buy route).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
     done(null, parseForm(body as string)),
   );
@@ -84,19 +79,11 @@ export function buildFrontendApp(options: FrontendAppOptions): App {
       : new ResponseCache<unknown>({ maxEntries: options.cacheMaxEntries ?? 10_000, ttlMs: options.cacheTtlMs ?? 60_000 });
   const reads = new CatalogReads(catalog, cache, metrics);
   const changes = cache
-    ? new ChangeSubscriber({
-        origin: options.catalogUrl,
-        token: options.token,
-        catalog,
-        log: app.log,
-        idleTimeoutMs: options.eventsIdleTimeoutMs,
-        onConnect: (ackTimeoutMs) => reads.connected(ackTimeoutMs),
-        onDisconnect: () => reads.disconnected(),
-        onChange: (change) => reads.applyChange(change),
-      })
+    ? new ChangeStreams({ catalog, token: options.token, log: app.log, reads, idleTimeoutMs: options.eventsIdleTimeoutMs })
     : undefined;
   app.decorate('reads', reads);
   registerHomeRoutes(app, catalog);
+  registerStatusRoutes(app, { catalog, order, reads, changes });
   // Only routes that opt in (the buy) are limited; the limiter must be loaded before they are declared.
   app
     .register(rateLimit, {

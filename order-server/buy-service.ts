@@ -1,19 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { AppError, errors } from '../common/errors';
-import type { CallContext, Upstream } from '../common/upstream';
-import type { Order } from '../common/schemas';
-import type { OrderLedger } from './ledger/types';
-
-interface CatalogPurchase {
-  order_id: string;
-  title: string;
-  price_cents: number;
-}
+import { AppError, errors, isErrorCode } from '../common/errors';
+import type { CallContext } from '../common/upstream';
+import type { Order, Purchase } from '../common/schemas';
+import type { CatalogClient } from './clients/catalog-client';
+import type { Lease, OrderLedger } from './ledger/types';
 
 /** The order server's own crash points on the buy path (the catalog's, "decremented but answer lost", is the catalog's). */
 export type CrashPoint = 'after_pending' | 'before_confirm';
 
 export interface BuyServiceOptions {
+  /**
+   * How long a buy holds its order's lease (default 3000 ms). Longer than a buy can take (the catalog call's
+   * deadline plus the ledger writes), so it only runs out when its holder died.
+   */
+  leaseMs?: number;
   /**
    * Tests only: called at each crash point; throwing there stands for the process dying at that instant (nothing
    * after it runs). Production never passes it.
@@ -34,31 +35,40 @@ export interface BuyResult {
  * recorded its purchase. An Idempotency-Key maps a client's retries onto that one order.
  */
 export class BuyService {
-  /** Orders whose buy is running in this process right now; a retry with their key gets request_in_progress. */
-  private readonly inFlight = new Set<string>();
+  /**
+   * Names this process in the leases it takes. The lease (in the ledger, not in memory) is what makes a retry on
+   * any order replica answer request_in_progress while a buy runs, and keeps two reconcile rounds off one order.
+   */
+  private readonly replica = randomUUID().slice(0, 8);
+  private claims = 0;
 
   constructor(
     private readonly ledger: OrderLedger,
-    private readonly catalog: Upstream,
+    private readonly catalog: CatalogClient,
     private readonly options: BuyServiceOptions = {},
   ) {}
 
   async buy(itemNumber: number, ctx: CallContext, idempotencyKey?: string): Promise<BuyResult> {
-    const { order, created } = await this.ledger.createPending(itemNumber, idempotencyKey);
+    // A new order is written already leased to this buy: no second write on the hot path.
+    const lease = this.newLease();
+    const { order, created } = await this.ledger.createPending(itemNumber, idempotencyKey, lease);
     if (!created) return this.replay(order, itemNumber, ctx);
     ctx.log.info({ order_id: order.order_id, item_number: itemNumber }, 'order pending');
-    return { order: await this.drive(order, ctx, true), replayed: false };
+    return { order: await this.drive(order, lease, ctx, true), replayed: false };
   }
 
   /** Drives pending orders older than `minAgeMs` to a final state; returns how many were settled. */
   async reconcile(log: FastifyBaseLogger, minAgeMs: number): Promise<number> {
     const pending = await this.ledger.listPending(new Date(Date.now() - minAgeMs).toISOString());
     let settled = 0;
-    for (const order of pending) {
-      if (this.inFlight.has(order.order_id)) continue;
+    for (const candidate of pending) {
+      // Another replica's round or a buy may have taken it since it was listed; then it is theirs.
+      const lease = this.newLease();
+      const order = await this.ledger.claim(candidate.order_id, lease);
+      if (!order) continue;
       const ctx = { log, requestId: `reconcile-${order.order_id}` };
       try {
-        await this.drive(order, ctx, false);
+        await this.drive(order, lease, ctx, false);
         settled++;
       } catch (err) {
         if (err instanceof AppError && err.statusCode < 500) settled++;
@@ -71,42 +81,46 @@ export class BuyService {
 
   /**
    * The key was seen before. Same book: repeat the first answer (confirmed → the order, rejected → the same error);
-   * if the first attempt is still running here → request_in_progress; if it was left pending (answer lost, or this
-   * process restarted) → drive it now with the same order id, which the catalog applies at most once.
+   * if the first attempt is still running on any replica (it holds the lease) → request_in_progress; if it was
+   * left pending (answer lost, or its replica died and the lease ran out) → drive it now with the same order id,
+   * which the catalog applies at most once.
    */
   private async replay(order: Order, itemNumber: number, ctx: CallContext): Promise<BuyResult> {
     if (order.item_number !== itemNumber) throw errors.idempotencyKeyReused();
-    if (this.inFlight.has(order.order_id)) throw errors.requestInProgress();
     ctx.log.info({ order_id: order.order_id, status: order.status }, 'idempotent retry');
     if (order.status === 'confirmed') return { order, replayed: true };
     if (order.status === 'rejected') throw rejection(order);
-    return { order: await this.drive(order, ctx, false), replayed: true };
+    const lease = this.newLease();
+    const claimed = await this.ledger.claim(order.order_id, lease);
+    // Held by a running buy, or settled a moment ago: either way the client's next retry gets the final answer.
+    if (!claimed) throw errors.requestInProgress();
+    return { order: await this.drive(claimed, lease, ctx, false), replayed: true };
   }
 
-  private async drive(order: Order, ctx: CallContext, fresh: boolean): Promise<Order> {
-    this.inFlight.add(order.order_id);
+  private newLease(): Lease {
+    return { owner: `${this.replica}:${++this.claims}`, ms: this.options.leaseMs ?? 3000 };
+  }
+
+  /** Settles an order whose lease this call holds; settling frees the lease, and so does failing. */
+  private async drive(order: Order, lease: Lease, ctx: CallContext, fresh: boolean): Promise<Order> {
     try {
       if (fresh) this.options.crashHook?.('after_pending', order);
       return await this.settle(order, ctx);
     } catch (err) {
+      // Left pending: free it now so a retry need not wait for the lease to run out. If this write fails too,
+      // the lease still runs out by itself.
+      await this.ledger.release(order.order_id, lease.owner).catch((releaseErr: unknown) =>
+        ctx.log.warn({ err: releaseErr, order_id: order.order_id }, 'could not release the order lease'),
+      );
       if (err instanceof AppError && err.code === 'upstream_unavailable') throw errors.orderPending(order.order_id);
       throw err;
-    } finally {
-      this.inFlight.delete(order.order_id);
     }
   }
 
   private async settle(order: Order, ctx: CallContext): Promise<Order> {
-    let purchase: CatalogPurchase;
+    let purchase: Purchase;
     try {
-      // Safe to retry: the catalog applies one order id at most once.
-      purchase = await this.catalog.call<CatalogPurchase>(
-        'POST',
-        `/purchase/${order.item_number}`,
-        ctx,
-        { order_id: order.order_id },
-        { idempotent: true },
-      );
+      purchase = await this.catalog.purchase(order.item_number, order.order_id, ctx);
     } catch (err) {
       // A definite "no" from the catalog (out of stock, unknown book) is final; anything else leaves it pending.
       // A buy of a book that does not exist is bad input, and bad input leaves no trace: the order is dropped.
@@ -134,6 +148,7 @@ function rejection(order: Order): AppError {
     case 'book_not_found':
       return errors.bookNotFound(order.item_number);
     default:
-      return new AppError(409, order.reason ?? 'rejected', `order ${order.order_id} was rejected`);
+      // Any other definite "no" the catalog gave, with the status that code always has.
+      return new AppError(isErrorCode(order.reason) ? order.reason : 'bad_request', `order ${order.order_id} was rejected`);
   }
 }

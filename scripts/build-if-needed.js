@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server', 'cli'];
+const SOURCES = ['common', 'catalog-server', 'order-server', 'frontend-server', 'cli', 'support'];
 const MARKER = path.join(root, 'dist', '.built');
 
 function newestMtime(dir) {
@@ -23,6 +23,9 @@ function buildIfNeeded({ force = false } = {}) {
   const changed = Math.max(...SOURCES.map((dir) => newestMtime(path.join(root, dir))));
   if (!force && built >= changed) return;
   if (!force) process.stderr.write('bazar: building (tsc)...\n');
+  // From empty: tsc never deletes outputs, so a source moved from common/x.ts to common/x/index.ts would leave a
+  // stale dist/common/x.js that require() still prefers over the folder.
+  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   const tsc = require.resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);

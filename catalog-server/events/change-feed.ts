@@ -1,17 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
-
-/** What a committed write changed; `'all'` when it touched every book (restock). */
-export interface Change {
-  ids: number[] | 'all';
-  /** Normalized topic keys (normalizeTopic) whose search answers may have changed. */
-  topics: string[] | 'all';
-}
-
-export interface ChangeEvent extends Change {
-  seq: number;
-}
+import type { Change, ChangeEvent, ChangeHello } from '../../common/change-event';
 
 export interface ChangeFeedOptions {
   log: FastifyBaseLogger;
@@ -77,7 +67,8 @@ export class ChangeFeed {
       'x-accel-buffering': 'no',
     });
     // The subscriber learns the ack timeout so it can tell when it may have been cut off without noticing yet.
-    raw.write(`event: hello\ndata: ${JSON.stringify({ subscriber: id, seq: this.seq, ackTimeoutMs: this.ackTimeoutMs })}\n\n`);
+    const hello: ChangeHello = { subscriber: id, seq: this.seq, ackTimeoutMs: this.ackTimeoutMs };
+    raw.write(`event: hello\ndata: ${JSON.stringify(hello)}\n\n`);
     // acked starts at the current seq: earlier writes were acknowledged before this subscriber could have cached.
     this.subscribers.set(id, { id, raw, acked: this.seq });
     raw.on('close', () => this.drop(id, 'stream closed'));
@@ -102,7 +93,8 @@ export class ChangeFeed {
   publish(change: Change): Promise<void> {
     const seq = ++this.seq;
     if (this.subscribers.size === 0) return Promise.resolve();
-    const frame = `id: ${seq}\nevent: change\ndata: ${JSON.stringify({ seq, ...change })}\n\n`;
+    const event: ChangeEvent = { seq, ...change };
+    const frame = `id: ${seq}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`;
     return new Promise((resolve) => {
       const waiter: Waiter = {
         seq,

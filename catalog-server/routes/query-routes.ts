@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
-import { Book, ErrorBody, ItemNumberParams, TopicResult, toItemNumber } from '../../common/schemas';
+import { errorReplies } from '../../common/api-docs';
+import { Book, BookList, ItemNumberParams, TopicList, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
 /** The report's read API, public: query by topic, query by item number, and listings for the storefront. */
@@ -10,8 +11,10 @@ export function registerQueryRoutes(app: App, store: CatalogStore): void {
     '/query_by_topic/:topic',
     {
       schema: {
+        operationId: 'queryByTopic',
+        summary: 'The books on one topic (id and title of each)',
         params: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: TopicResult, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: TopicResult, ...errorReplies(400, 404) },
       },
     },
     async (request) => {
@@ -23,7 +26,14 @@ export function registerQueryRoutes(app: App, store: CatalogStore): void {
 
   app.get(
     '/query_by_item_number/:n',
-    { schema: { params: ItemNumberParams, response: { 200: Book, 400: ErrorBody, 404: ErrorBody } } },
+    {
+      schema: {
+        operationId: 'queryByItemNumber',
+        summary: 'One book: title, topic, stock and price',
+        params: ItemNumberParams,
+        response: { 200: Book, ...errorReplies(400, 404) },
+      },
+    },
     async (request) => {
       const id = toItemNumber(request.params);
       const book = await store.getBook(id);
@@ -32,11 +42,9 @@ export function registerQueryRoutes(app: App, store: CatalogStore): void {
     },
   );
 
-  app.get('/topics', { schema: { response: { 200: Type.Object({ topics: Type.Array(Type.String()) }) } } }, async () => ({
-    topics: await store.listTopics(),
-  }));
+  const topics = { operationId: 'listTopics', summary: 'Every topic that has books', response: { 200: TopicList } };
+  app.get('/topics', { schema: topics }, async () => ({ topics: await store.listTopics() }));
 
-  app.get('/books', { schema: { response: { 200: Type.Object({ books: Type.Array(Book) }) } } }, async () => ({
-    books: await store.listBooks(),
-  }));
+  const books = { operationId: 'listBooks', summary: 'Every book', response: { 200: BookList } };
+  app.get('/books', { schema: books }, async () => ({ books: await store.listBooks() }));
 }

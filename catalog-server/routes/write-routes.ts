@@ -2,22 +2,13 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../common/base-app';
 import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
-import { Book, ItemNumberParams, OrderId, errorResponses, toItemNumber } from '../../common/schemas';
+import { BODY_ERRORS, errorReplies } from '../../common/api-docs';
+import { Book, BookList, ItemNumberParams, MAX_AMOUNT, OrderId, Purchase, toItemNumber } from '../../common/schemas';
 import type { CatalogStore } from '../store/types';
 
-const Count = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+const Count = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT });
 
-export const Purchase = Type.Object({
-  order_id: Type.String(),
-  item_number: Type.Integer(),
-  title: Type.String(),
-  price_cents: Type.Integer(),
-  outcome: Type.Literal('purchased'),
-  stock_after: Type.Integer(),
-  created_at: Type.String(),
-});
 
-const auth = { 401: errorResponses[401] };
 
 /** Writes: only the other Bazar services (holding BAZAR_TOKEN) may change stock, prices or record purchases. */
 export function registerWriteRoutes(app: App, store: CatalogStore, token: string | undefined): void {
@@ -28,12 +19,14 @@ export function registerWriteRoutes(app: App, store: CatalogStore, token: string
     {
       onRequest: checkToken,
       schema: {
+        operationId: 'updateBook',
+        summary: "Set a book's stock and/or price",
         params: ItemNumberParams,
         body: Type.Object(
           { stock: Type.Optional(Count), price_cents: Type.Optional(Count) },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 200: Book, ...errorResponses, ...auth },
+        response: { 200: Book, ...errorReplies(...BODY_ERRORS, 401, 404) },
       },
     },
     async (request) => {
@@ -50,8 +43,10 @@ export function registerWriteRoutes(app: App, store: CatalogStore, token: string
     {
       onRequest: checkToken,
       schema: {
+        operationId: 'restock',
+        summary: 'New stock arrives: every book back to `stock` (default 5)',
         body: Type.Object({ stock: Type.Optional(Count) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ books: Type.Array(Book) }), ...errorResponses, ...auth },
+        response: { 200: BookList, ...errorReplies(...BODY_ERRORS, 401) },
       },
     },
     async (request) => {
@@ -68,9 +63,14 @@ export function registerWriteRoutes(app: App, store: CatalogStore, token: string
     {
       onRequest: checkToken,
       schema: {
+        operationId: 'purchase',
+        summary: 'Take one copy out of stock for an order, at most once per order id',
+        description:
+          '201 when this call took the copy; 200 when this order id already had (a retry): the first outcome is ' +
+          'repeated and stock is not touched again. 409 out_of_stock; 422 order_id_reused (another book).',
         params: ItemNumberParams,
         body: Type.Object({ order_id: OrderId }, { additionalProperties: false }),
-        response: { 200: Purchase, 201: Purchase, 422: errorResponses[400], ...errorResponses, ...auth },
+        response: { 200: Purchase, 201: Purchase, ...errorReplies(...BODY_ERRORS, 401, 404, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -96,11 +96,12 @@ export function registerWriteRoutes(app: App, store: CatalogStore, token: string
     {
       onRequest: checkToken,
       schema: {
+        operationId: 'getPurchase',
+        summary: 'The purchase recorded for an order id, if any',
         params: Type.Object({ order_id: OrderId }),
         response: {
           200: Type.Object({ ...Purchase.properties, outcome: Type.String() }),
-          ...errorResponses,
-          ...auth,
+          ...errorReplies(400, 401, 404),
         },
       },
     },

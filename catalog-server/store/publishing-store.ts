@@ -2,7 +2,7 @@ import type { Histogram } from 'prom-client';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
 import type { ChangeFeed } from '../events/change-feed';
-import type { BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
 
 /**
  * Wraps the real store so that every committed write is published on the change feed before the write's caller
@@ -13,8 +13,12 @@ export class PublishingStore implements CatalogStore {
   constructor(
     private readonly inner: CatalogStore,
     private readonly feed: ChangeFeed,
-    private readonly txSeconds: Histogram<'op'>,
+    private readonly txSeconds: Histogram<'op' | 'backend'>,
   ) {}
+
+  get backend() {
+    return this.inner.backend;
+  }
 
   listBooks(): Promise<Book[]> {
     return this.inner.listBooks();
@@ -59,6 +63,10 @@ export class PublishingStore implements CatalogStore {
     return this.inner.getPurchase(orderId);
   }
 
+  audit(): Promise<BookAudit[]> {
+    return this.inner.audit();
+  }
+
   ping(): Promise<void> {
     return this.inner.ping();
   }
@@ -68,7 +76,7 @@ export class PublishingStore implements CatalogStore {
   }
 
   private async timed<T>(op: string, write: () => Promise<T>): Promise<T> {
-    const end = this.txSeconds.startTimer({ op });
+    const end = this.txSeconds.startTimer({ op, backend: this.inner.backend });
     try {
       return await write();
     } finally {

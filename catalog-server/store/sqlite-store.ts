@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from '../../common/group-commit';
-import { migrate, openDatabase } from '../../common/sqlite';
+import { migrate, openDatabase, type MigrationStep } from '../../common/sqlite';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
-import type { BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
 
-const SCHEMA = [
+const SCHEMA: MigrationStep[] = [
   `CREATE TABLE books (
      id          INTEGER PRIMARY KEY,
      title       TEXT    NOT NULL,
@@ -34,14 +34,37 @@ const SCHEMA = [
      reason     TEXT    NOT NULL CHECK (reason IN ('restock', 'update')),
      created_at TEXT    NOT NULL
    ) STRICT;`,
+  // Step 3: topic_key becomes an ordinary column filled with normalizeTopic(), the one definition every backend
+  // uses; step 1's SQL expression did not collapse repeated spaces, so a topic stored as "distributed  systems"
+  // was found by no search. SQLite can drop the generated column but cannot add back a NOT NULL column without a
+  // default, so the table is rebuilt with its rows (migrate() runs this with foreign keys off, checked after).
+  (db) => {
+    db.exec(`CREATE TABLE books_new (
+       id          INTEGER PRIMARY KEY,
+       title       TEXT    NOT NULL,
+       topic       TEXT    NOT NULL,
+       topic_key   TEXT    NOT NULL,
+       stock       INTEGER NOT NULL CHECK (stock >= 0),
+       price_cents INTEGER NOT NULL CHECK (price_cents >= 0)
+     ) STRICT`);
+    // Column lists spelled out: a step must keep meaning what it meant when it was written.
+    const copy = db.prepare<[Book & { topic_key: string }]>(
+      `INSERT INTO books_new (id, title, topic, topic_key, stock, price_cents)
+       VALUES (@id, @title, @topic, @topic_key, @stock, @price_cents)`,
+    );
+    for (const book of db.prepare<[], Book>('SELECT id, title, topic, stock, price_cents FROM books').all()) {
+      copy.run({ ...book, topic_key: normalizeTopic(book.topic) });
+    }
+    db.exec(`DROP TABLE books;
+      ALTER TABLE books_new RENAME TO books;
+      CREATE INDEX books_topic_key ON books (topic_key);`);
+  },
 ];
 
 const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
 
-interface SeedBook extends Book {}
-
-function readSeed(path: string): SeedBook[] {
-  const books = JSON.parse(readFileSync(path, 'utf8')) as SeedBook[];
+function readSeed(path: string): Book[] {
+  const books = JSON.parse(readFileSync(path, 'utf8')) as Book[];
   if (!Array.isArray(books)) throw new Error(`seed file ${path} must hold a JSON array of books`);
   return books;
 }
@@ -55,6 +78,7 @@ function toRecord({ book_id, ...row }: PurchaseRow): PurchaseRecord {
 }
 
 export class SqliteCatalogStore implements CatalogStore {
+  readonly backend = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly purchaseTx;
@@ -73,8 +97,8 @@ export class SqliteCatalogStore implements CatalogStore {
       byTopic: db.prepare<[string], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE topic_key = ? ORDER BY id`),
       byId: db.prepare<[number], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE id = ?`),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM books'),
-      insert: db.prepare<[SeedBook]>(
-        'INSERT INTO books (id, title, topic, stock, price_cents) VALUES (@id, @title, @topic, @stock, @price_cents)',
+      insert: db.prepare<[Book & { topic_key: string }]>(
+        `INSERT INTO books (${BOOK_COLUMNS}, topic_key) VALUES (@id, @title, @topic, @stock, @price_cents, @topic_key)`,
       ),
       update: db.prepare<{ id: number; stock: number | null; price_cents: number | null }, Book>(
         `UPDATE books SET stock = coalesce(@stock, stock), price_cents = coalesce(@price_cents, price_cents)
@@ -91,6 +115,12 @@ export class SqliteCatalogStore implements CatalogStore {
       ),
       stockEvent: db.prepare<[number, number, string, string]>(
         'INSERT INTO stock_events (book_id, delta, reason, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      audit: db.prepare<[], BookAudit>(
+        `SELECT b.id, b.stock,
+                coalesce((SELECT sum(delta) FROM stock_events e WHERE e.book_id = b.id), 0) AS delta,
+                (SELECT count(*) FROM purchases p WHERE p.book_id = b.id AND p.outcome = 'purchased') AS purchased
+         FROM books b ORDER BY b.id`,
       ),
       ping: db.prepare('SELECT 1'),
     };
@@ -143,7 +173,7 @@ export class SqliteCatalogStore implements CatalogStore {
 
     if (seedPath && this.stmt.count.get()!.n === 0) {
       const books = readSeed(seedPath);
-      db.transaction(() => books.forEach((book) => this.stmt.insert.run(book)))();
+      db.transaction(() => books.forEach((book) => this.stmt.insert.run({ ...book, topic_key: normalizeTopic(book.topic) })))();
     }
   }
 
@@ -181,6 +211,10 @@ export class SqliteCatalogStore implements CatalogStore {
   async getPurchase(orderId: string): Promise<PurchaseRecord | null> {
     const row = this.stmt.purchaseById.get(orderId);
     return row ? toRecord(row) : null;
+  }
+
+  async audit(): Promise<BookAudit[]> {
+    return this.stmt.audit.all();
   }
 
   async ping(): Promise<void> {

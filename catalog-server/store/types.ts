@@ -1,3 +1,4 @@
+import type { DatabaseBackend } from '../../common/config';
 import type { Book, TopicResult } from '../../common/schemas';
 
 export interface BookPatch {
@@ -21,11 +22,22 @@ export type PurchaseResult =
   | { kind: 'book_not_found' }
   | { kind: 'order_id_reused' };
 
+/** One book's stock accounted for: seed stock + delta - purchased must equal stock, whatever crashed when. */
+export interface BookAudit {
+  id: number;
+  stock: number;
+  /** Sum of every stock change that was not a purchase (restocks, updates). */
+  delta: number;
+  /** Purchases that took a copy. */
+  purchased: number;
+}
+
 /**
  * The catalog's storage. Async so a networked backend (PostgreSQL) can implement it; the SQLite one answers
  * synchronously inside. Every write is one transaction.
  */
 export interface CatalogStore {
+  readonly backend: DatabaseBackend;
   listBooks(): Promise<Book[]>;
   listTopics(): Promise<string[]>;
   /** Books whose topic matches after normalizeTopic(); null when none does. */
@@ -36,6 +48,8 @@ export interface CatalogStore {
   /** Decrements stock by one if it is above zero and records the order id, atomically and at most once per id. */
   purchase(id: number, orderId: string): Promise<PurchaseResult>;
   getPurchase(orderId: string): Promise<PurchaseRecord | null>;
+  /** Every book's stock next to what explains it, by id. */
+  audit(): Promise<BookAudit[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,9 +1,10 @@
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../../common/metrics';
-import type { Book, TopicResult } from '../../common/schemas';
+import type { Book, CacheStatus, TopicResult } from '../../common/schemas';
 import { normalizeTopic } from '../../common/topic';
-import type { CallContext, Upstream } from '../../common/upstream';
-import type { ChangeEvent } from './change-subscriber';
+import type { CallContext } from '../../common/upstream';
+import type { ChangeEvent } from '../../common/change-event';
+import type { CatalogClient } from '../clients/catalog-client';
 import { ResponseCache } from './response-cache';
 
 type Kind = 'lookup' | 'search';
@@ -20,6 +21,9 @@ export class CatalogReads {
   private readonly hits: Record<Kind, Counter.Internal>;
   private readonly misses: Record<Kind, Counter.Internal>;
   private readonly invalidations: Counter<'reason'>;
+  /** The same counts as plain numbers, for /status (a prom-client counter is only read asynchronously). */
+  private hitCount = 0;
+  private missCount = 0;
 
   /** Updated by a short interval timer; a hit seeing it overdue knows this process was stalled (GC, SIGSTOP, CPU). */
   private lastTick = performance.now();
@@ -27,7 +31,7 @@ export class CatalogReads {
   private watchdog?: NodeJS.Timeout;
 
   constructor(
-    private readonly catalog: Upstream,
+    private readonly catalog: CatalogClient,
     private readonly cache: ResponseCache<unknown> | undefined,
     metrics: Metrics,
   ) {
@@ -41,7 +45,7 @@ export class CatalogReads {
       ['reason'],
     );
     metrics.gauge('cache_entries', 'Entries in the frontend cache', () => cache?.size ?? 0);
-    metrics.gauge('cache_live', '1 while subscribed to the catalog\'s changes and caching, else 0', () => (this.live ? 1 : 0));
+    metrics.gauge('cache_live', '1 while subscribed to every catalog replica\'s changes and caching, else 0', () => (this.live ? 1 : 0));
   }
 
   /** False with CACHE=off: every read goes to the catalog. */
@@ -55,12 +59,23 @@ export class CatalogReads {
   }
 
   lookup(id: number, ctx: CallContext): Promise<Book> {
-    return this.read('lookup', bookKey(id), () => this.catalog.call<Book>('GET', `/query_by_item_number/${id}`, ctx));
+    return this.read('lookup', bookKey(id), () => this.catalog.lookup(id, ctx));
   }
 
   search(topic: string, ctx: CallContext): Promise<TopicResult> {
-    const path = `/query_by_topic/${encodeURIComponent(topic)}`;
-    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.call<TopicResult>('GET', path, ctx));
+    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.search(topic, ctx));
+  }
+
+  /** The cache's half of /status (the subscriptions are ChangeStreams'). */
+  status(): Omit<CacheStatus, 'subscriptions'> {
+    const reads = this.hitCount + this.missCount;
+    return {
+      state: !this.cache ? 'off' : this.live ? 'live' : 'dark',
+      entries: this.cache?.size ?? 0,
+      hits: this.hitCount,
+      misses: this.missCount,
+      hit_ratio: reads === 0 ? null : this.hitCount / reads,
+    };
   }
 
   applyChange(change: ChangeEvent): void {
@@ -113,9 +128,11 @@ export class CatalogReads {
     const cached = this.cache.get(key);
     if (cached !== undefined && this.notStalled()) {
       this.hits[kind].inc();
+      this.hitCount++;
       return cached as T;
     }
     this.misses[kind].inc();
+    this.missCount++;
     return (await this.cache.fill(key, load)).value as T;
   }
 }

@@ -1,20 +1,16 @@
 import { Client, request, type Dispatcher } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import { authHeaders } from '../../common/auth';
+import type { ChangeEvent, ChangeHello } from '../../common/change-event';
 import { AppError } from '../../common/errors';
-import type { Upstream } from '../../common/upstream';
-
-export interface ChangeEvent {
-  seq: number;
-  ids: number[] | 'all';
-  topics: string[] | 'all';
-}
+import type { CatalogClient } from '../clients/catalog-client';
 
 export interface ChangeSubscriberOptions {
+  /** The catalog replica whose changes this follows. */
   origin: string;
   token?: string;
-  /** For the acknowledgements: the frontend's ordinary keep-alive pool to the catalog. */
-  catalog: Upstream;
+  /** For the acknowledgements, sent to `origin` over the frontend's ordinary keep-alive pool to it. */
+  catalog: CatalogClient;
   log: FastifyBaseLogger;
   /** A stream silent for this long (the catalog sends a heartbeat every 5 s) is taken for dead. */
   idleTimeoutMs?: number;
@@ -27,7 +23,7 @@ export interface ChangeSubscriberOptions {
 }
 
 /**
- * Keeps one server-sent-events stream open to the catalog's GET /events, applies each change through onChange and
+ * Keeps one server-sent-events stream open to one catalog replica's GET /events, applies each change through onChange and
  * acknowledges it (POST /events/ack): the catalog holds the write's answer until every subscriber has done so.
  * Acks are coalesced: at most one is in flight, and it carries the latest sequence number applied.
  */
@@ -47,6 +43,11 @@ export class ChangeSubscriber {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher =
       options.dispatcher ?? new Client(options.origin, { bodyTimeout: 0, headersTimeout: 5000, connect: { timeout: 1000 } });
+  }
+
+  /** True from the stream's hello until it is lost. */
+  get connected(): boolean {
+    return this.subscriber !== undefined;
   }
 
   start(): void {
@@ -119,12 +120,12 @@ export class ChangeSubscriber {
       else if (line.startsWith('data: ')) data += line.slice(6);
     }
     if (event === 'hello') {
-      const hello = JSON.parse(data) as { subscriber: string; seq: number; ackTimeoutMs?: number };
+      const hello = JSON.parse(data) as Partial<ChangeHello> & Pick<ChangeHello, 'subscriber' | 'seq'>;
       this.subscriber = hello.subscriber;
       this.applied = this.acked = hello.seq;
       this.retryMs = 100;
       this.options.onConnect(hello.ackTimeoutMs ?? 300);
-      this.options.log.info({ subscriber: hello.subscriber, seq: hello.seq }, 'change stream connected; cache on');
+      this.options.log.info({ subscriber: hello.subscriber, seq: hello.seq }, 'change stream connected');
     } else if (event === 'change' && this.subscriber) {
       const change = JSON.parse(data) as ChangeEvent;
       // TCP keeps order, so a gap means a bug somewhere; dropping everything is the safe answer.
@@ -143,7 +144,7 @@ export class ChangeSubscriber {
     const seq = this.applied;
     this.acking = true;
     this.options.catalog
-      .call('POST', '/events/ack', { log: this.options.log, requestId: `ack-${seq}` }, { subscriber, seq })
+      .ack(this.options.origin, subscriber, seq, { log: this.options.log, requestId: `ack-${seq}` })
       .then(
         () => {
           if (this.subscriber === subscriber) this.acked = Math.max(this.acked, seq);

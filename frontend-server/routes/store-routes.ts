@@ -3,15 +3,16 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../common/base-app';
 import { errors } from '../../common/errors';
-import { IDEMPOTENCY_HEADER, readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
-import { prefersHtml } from '../../common/negotiate';
-import { Book, ErrorBody, ItemNumberParams, Order, TopicResult, errorResponses, toItemNumber } from '../../common/schemas';
-import type { Upstream } from '../../common/upstream';
+import { readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
+import { prefersHtml } from '../negotiate';
+import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
+import { Book, ItemNumberParams, Order, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogReads } from '../cache/catalog-reads';
+import type { OrderClient } from '../clients/order-client';
 import { bookPage, confirmBuyPage, orderPage, searchPage } from '../views/pages';
 
 export interface StoreUpstreams {
-  order: Upstream;
+  order: OrderClient;
   /** Lookups and searches, through the cache unless CACHE=off. */
   reads: CatalogReads;
 }
@@ -64,8 +65,10 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
     '/search/:topic',
     {
       schema: {
+        operationId: 'searchBooks',
+        summary: 'search(topic): the books on a topic',
         params: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: TopicResult, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+        response: { 200: TopicResult, ...errorReplies(400, 404, 503) },
       },
     },
     async (request, reply) => {
@@ -77,7 +80,17 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
   // A search box submits `?topic=`; send it to the report's URL shape.
   app.get(
     '/search',
-    { schema: { querystring: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    {
+      schema: {
+        operationId: 'searchForm',
+        summary: "The search box's target: redirects to /search/{topic}",
+        querystring: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: {
+          303: Type.Null({ description: 'See Other: the results are at /search/{topic} (Location)' }),
+          ...errorReplies(400),
+        },
+      },
+    },
     async (request, reply) => reply.redirect(`/search/${encodeURIComponent(request.query.topic.trim())}`, 303),
   );
 
@@ -85,7 +98,14 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
 
   app.get(
     '/lookup/:n',
-    { schema: { params: ItemNumberParams, response: { 200: Book, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody } } },
+    {
+      schema: {
+        operationId: 'lookupBook',
+        summary: 'lookup(item_number): one book with its stock and price',
+        params: ItemNumberParams,
+        response: { 200: Book, ...errorReplies(400, 404, 503) },
+      },
+    },
     async (request, reply) => answer(request, reply, await lookup(request, toItemNumber(request.params)), bookPage),
   );
 
@@ -93,9 +113,16 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
     '/buy/:n',
     {
       schema: {
+        operationId: 'buyBook',
+        summary: 'buy(item_number): buy one copy',
+        description:
+          'Send an Idempotency-Key to make retries safe: the same key for the same book repeats the first ' +
+          'outcome and never buys twice. 409 out_of_stock or request_in_progress; 422 idempotency_key_reused; ' +
+          '429 rate_limited; 503 when the order service did not answer: the buy may still complete, so retry ' +
+          'with the same key to learn its outcome.',
         params: ItemNumberParams,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        response: { 201: Order, ...errorResponses, 422: ErrorBody, 429: ErrorBody },
+        response: { 201: Order, ...errorReplies(...BODY_ERRORS, 404, 409, 422, 429, 503) },
       },
       config: buyRateLimit ? { rateLimit: { max: buyRateLimit.max, timeWindow: buyRateLimit.windowMs } } : {},
     },
@@ -104,10 +131,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
       // Without a client key each request is a new buy, but it still gets a key of its own so that our retries
       // to the order server can never buy twice.
       const key = readIdempotencyKey(request) ?? readFormIdempotencyKey(request) ?? `auto-${randomUUID()}`;
-      const placed = await order.call<Order>('POST', `/buy/${id}`, ctx(request), undefined, {
-        headers: { [IDEMPOTENCY_HEADER]: key },
-        idempotent: true,
-      });
+      const placed = await order.buy(id, key, ctx(request));
       reply.code(201);
       if (!prefersHtml(request)) return placed;
       // The thank-you page shows the stock left; if that lookup fails the order still stands.
@@ -117,7 +141,13 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
   );
 
   // A GET must never buy: browsers get a page with a Buy button, API clients are told to POST.
-  app.get('/buy/:n', { schema: { params: ItemNumberParams } }, async (request, reply) => {
+  const confirmBuy = {
+    operationId: 'confirmBuyPage',
+    summary: 'For browsers: a page with a Buy button (a GET never buys)',
+    params: ItemNumberParams,
+    response: { 200: textReply('text/html', 'The confirmation page'), ...errorReplies(400, 404, 405, 503) },
+  };
+  app.get('/buy/:n', { schema: confirmBuy }, async (request, reply) => {
     if (!prefersHtml(request)) throw errors.methodNotAllowed('POST');
     const book = await lookup(request, toItemNumber(request.params));
     return reply.type('text/html; charset=utf-8').send(confirmBuyPage(book));

@@ -5,14 +5,18 @@ export function topicSlug(topic: string): string {
   return encodeURIComponent(topic.replace(/ /g, '-'));
 }
 
-/** The page shell: skip link, header, one <main>, footer. Pages give it a title and already-escaped markup. */
-export function layout(title: string, body: SafeHtml): string {
+/**
+ * The page shell: skip link, header, one <main>, footer. Pages give it a title and already-escaped markup; a page
+ * that watches something live (/status) asks the browser to reload it every `refreshSeconds`.
+ */
+export function layout(title: string, body: SafeHtml, options: { refreshSeconds?: number } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Bazar</title>
+${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/style.css">
 </head>

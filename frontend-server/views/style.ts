@@ -55,6 +55,10 @@ flex-direction:column;gap:.5rem}
 .notice{border-left:4px solid var(--no-fg);background:var(--no-bg);color:var(--fg);padding:.75rem 1rem;border-radius:.3rem}
 .notice.ok{border-color:var(--ok-fg);background:var(--ok-bg)}
 code{font-size:.95em;word-break:break-all}
+.table-wrap{overflow-x:auto}
+.status{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);font-size:.95rem}
+.status th,.status td{text-align:left;padding:.45rem .7rem;border-bottom:1px solid var(--line);vertical-align:top}
+.status th{color:var(--muted);font-weight:600}.status td code{word-break:normal;white-space:nowrap}.status td.num{text-align:right;font-variant-numeric:tabular-nums}
 .site-footer{border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}
 .site-footer .wrap{padding-top:.75rem;padding-bottom:.75rem}
 `;

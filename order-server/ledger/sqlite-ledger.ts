@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase } from '../../common/sqlite';
 import type { Order } from '../../common/schemas';
-import type { CreateResult, ListOptions, OrderLedger } from './types';
+import type { CreateResult, Lease, ListOptions, OrderLedger } from './types';
 
 const SCHEMA = [
   `CREATE TABLE orders (
@@ -22,6 +22,9 @@ const SCHEMA = [
   // kept as long as the order itself (far beyond the 24 h a client may retry for).
   `ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
    CREATE UNIQUE INDEX orders_idempotency_key ON orders (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+  // Step 3: the lease on a pending order (see Lease), so a buy in flight is visible to every process.
+  `ALTER TABLE orders ADD COLUMN lease_owner TEXT;
+   ALTER TABLE orders ADD COLUMN lease_until TEXT;`,
 ];
 
 const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, created_at';
@@ -33,7 +36,11 @@ function toOrder(row: Order): Order {
   return order;
 }
 
+/** Lease times are ISO strings from this process's clock (one host shares one SQLite file). */
+const leaseUntil = (lease: Lease) => new Date(Date.now() + lease.ms).toISOString();
+
 export class SqliteOrderLedger implements OrderLedger {
+  readonly backend = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmt;
   /** Concurrent buys' ledger writes share one durable commit (one fsync) instead of one each. */
@@ -45,18 +52,27 @@ export class SqliteOrderLedger implements OrderLedger {
     const db = this.db;
     this.commits = new GroupCommit(db);
     this.stmt = {
-      insert: db.prepare<[string, number, string | null, string, string], Order>(
-        `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at)
-         VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      insert: db.prepare<[string, number, string | null, string, string, string | null, string | null], Order>(
+        `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at, lease_owner, lease_until)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      ),
+      // One conditional UPDATE: of two racing claims, exactly one changes the row.
+      claim: db.prepare<[string, string, string, string], Order>(
+        `UPDATE orders SET lease_owner = ?, lease_until = ?
+         WHERE order_id = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?) RETURNING ${COLUMNS}`,
+      ),
+      release: db.prepare<[string, string]>(
+        'UPDATE orders SET lease_owner = NULL, lease_until = NULL WHERE order_id = ? AND lease_owner = ?',
       ),
       byKey: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE idempotency_key = ?`),
       // `AND status = 'pending'` makes settling idempotent: a late or repeated answer never flips a final order.
       confirm: db.prepare<[string, number, string, string]>(
-        `UPDATE orders SET status = 'confirmed', title = ?, price_cents = ?, updated_at = ?
+        `UPDATE orders SET status = 'confirmed', title = ?, price_cents = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL
          WHERE order_id = ? AND status = 'pending'`,
       ),
       reject: db.prepare<[string, string, string]>(
-        `UPDATE orders SET status = 'rejected', reason = ?, updated_at = ? WHERE order_id = ? AND status = 'pending'`,
+        `UPDATE orders SET status = 'rejected', reason = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL
+         WHERE order_id = ? AND status = 'pending'`,
       ),
       discard: db.prepare<[string]>(`DELETE FROM orders WHERE order_id = ? AND status = 'pending'`),
       get: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE order_id = ?`),
@@ -64,28 +80,37 @@ export class SqliteOrderLedger implements OrderLedger {
       listByStatus: db.prepare<[string, number], Order>(
         `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
       ),
-      pending: db.prepare<[string], Order>(
-        `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND created_at <= ? ORDER BY created_at LIMIT 100`,
+      pending: db.prepare<[string, string], Order>(
+        `SELECT ${COLUMNS} FROM orders
+         WHERE status = 'pending' AND created_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+         ORDER BY created_at, rowid LIMIT 100`,
       ),
       ping: db.prepare('SELECT 1'),
     };
   }
 
-  async createPending(itemNumber: number, idempotencyKey?: string): Promise<CreateResult> {
+  async createPending(itemNumber: number, idempotencyKey?: string, lease?: Lease): Promise<CreateResult> {
     const now = new Date().toISOString();
+    const owner = lease?.owner ?? null;
+    const until = lease ? leaseUntil(lease) : null;
     return this.commits.run(() => {
-      const created = this.stmt.insert.get(randomUUID(), itemNumber, idempotencyKey ?? null, now, now);
+      const created = this.stmt.insert.get(randomUUID(), itemNumber, idempotencyKey ?? null, now, now, owner, until);
       if (created) return { order: toOrder(created), created: true };
       // Only the key can conflict (order ids are fresh UUIDs): hand back the order that key already made.
       return { order: toOrder(this.stmt.byKey.get(idempotencyKey!)!), created: false };
     });
   }
 
-  async getByKey(idempotencyKey: string): Promise<Order | null> {
-    const row = this.stmt.byKey.get(idempotencyKey);
+  async claim(orderId: string, lease: Lease): Promise<Order | null> {
+    const row = await this.commits.run(() =>
+      this.stmt.claim.get(lease.owner, leaseUntil(lease), orderId, new Date().toISOString()),
+    );
     return row ? toOrder(row) : null;
   }
 
+  async release(orderId: string, owner: string): Promise<void> {
+    await this.commits.run(() => this.stmt.release.run(orderId, owner));
+  }
   async confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
     await this.commits.run(() => this.stmt.confirm.run(title, priceCents, new Date().toISOString(), orderId));
     return this.mustGet(orderId);
@@ -110,7 +135,7 @@ export class SqliteOrderLedger implements OrderLedger {
   }
 
   async listPending(olderThan: string): Promise<Order[]> {
-    return this.stmt.pending.all(olderThan).map(toOrder);
+    return this.stmt.pending.all(olderThan, new Date().toISOString()).map(toOrder);
   }
 
   async ping(): Promise<void> {

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import type { App } from '../../common/base-app';
 import { buildCatalogApp } from '../../catalog-server/app';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
-import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
 import { TEST_TOKEN, newCatalogStore, tempDir } from '../helpers/stack';
 
 const seed = JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Array<{ id: number; title: string; topic: string }>;
@@ -32,17 +31,6 @@ describe('catalog: reads', () => {
     expect(books).to.have.length(4);
     expect(books.every((b: { stock: number }) => b.stock === 5)).to.equal(true);
     expect(books.find((b: { id: number }) => b.id === 2)).to.include({ title: 'RPCs for Dummies', price_cents: 5000 });
-  });
-
-  it('when the database already exists, then start-up does not seed it again', async () => {
-    const path = `${tmp.dir}/reopen.db`;
-    const first = new SqliteCatalogStore(path, DEFAULT_SEED_PATH);
-    await first.updateBook(1, { stock: 2 });
-    await first.close();
-    const second = new SqliteCatalogStore(path, DEFAULT_SEED_PATH);
-    expect((await second.getBook(1))?.stock).to.equal(2);
-    expect(await second.listBooks()).to.have.length(seed.length);
-    await second.close();
   });
 
   for (const spelling of ['distributed systems', 'Distributed-Systems', 'DISTRIBUTED_SYSTEMS', 'distributed%20systems']) {

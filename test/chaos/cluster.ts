@@ -1,44 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { projectRoot } from '../../common/paths';
+import { freePorts } from '../../support/ports';
+import { startService, type ServiceName, type ServiceProcess } from '../../support/service-process';
 import { FaultProxy } from '../helpers/fault-proxy';
 
-export type ServiceName = 'catalog' | 'order' | 'frontend';
-const ROOT = projectRoot(__dirname);
-const SCRIPTS: Record<ServiceName, string> = {
-  catalog: 'dist/catalog-server/server.js',
-  order: 'dist/order-server/server.js',
-  frontend: 'dist/frontend-server/server.js',
-};
-
-/** True when nothing listens on the port right now. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
 /**
- * Fixed ports below the ephemeral range: a restarted service must come back on the same port, since the proxies
- * (and the frontend) point at it.
+ * One compiled service that the suite can kill, freeze and restart on the same port and database: fixed ports,
+ * since the proxies (and the frontend) point at it.
  */
-export async function freePorts(count: number, random: () => number): Promise<number[]> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(random() * 1_000) * 10;
-    const ports = Array.from({ length: count }, (_, i) => base + i);
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return ports;
-  }
-  throw new Error('no free block of ports between 20000 and 30000');
-}
-
-/** One compiled service that the suite can kill, freeze and restart on the same port and database. */
 export class ManagedService {
-  child?: ChildProcess;
-  /** The last log lines (warnings and errors: services run at LOG_LEVEL=warn), for a failure report. */
+  private process?: ServiceProcess;
+  /** The last log lines of every start (warnings and errors: services run at LOG_LEVEL=warn), for a failure report. */
   readonly tail: string[] = [];
   starts = 0;
 
@@ -53,56 +24,29 @@ export class ManagedService {
   }
 
   async start(timeoutMs = 20_000): Promise<void> {
-    this.starts++;
-    const child = spawn(process.execPath, [join(ROOT, SCRIPTS[this.name])], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(this.port), LOG_LEVEL: 'warn', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const start = ++this.starts;
+    this.process = await startService(this.name, {
+      port: this.port,
+      env: { LOG_LEVEL: 'warn', ...this.env },
+      timeoutMs,
+      onLine: (line) => {
+        this.tail.push(`[${this.name}#${start}] ${line}`);
+        if (this.tail.length > 300) this.tail.splice(0, this.tail.length - 300);
+      },
     });
-    this.child = child;
-    const keep = (line: string) => {
-      this.tail.push(`[${this.name}#${this.starts}] ${line}`);
-      if (this.tail.length > 300) this.tail.splice(0, this.tail.length - 300);
-    };
-    createInterface({ input: child.stdout! }).on('line', keep);
-    createInterface({ input: child.stderr! }).on('line', keep);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.tail.join('\n')}`);
-      try {
-        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(500) });
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${this.name} did not answer /healthz within ${timeoutMs} ms:\n${this.tail.join('\n')}`);
   }
 
   signal(signal: NodeJS.Signals): void {
-    this.child?.kill(signal);
+    this.process?.child.kill(signal);
   }
 
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await this.process?.stop('SIGKILL');
   }
 
   /** Graceful stop (SIGTERM), falling back to SIGKILL; resolves with the exit code. */
   async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+    return this.process ? this.process.stop('SIGTERM', 10_000) : null;
   }
 }
 

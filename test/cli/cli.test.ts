@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildIfNeeded } = require('../../scripts/build-if-needed.js') as { buildIfNeeded: () => void };
 import { projectRoot } from '../../common/paths';
+import { freePorts } from '../../support/ports';
 import { TEST_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 const BIN = join(projectRoot(__dirname), 'bin', 'bazar.js');
@@ -20,15 +20,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** A loopback port nobody listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('cli: bazar against the real services', function () {
@@ -202,7 +193,7 @@ describe('cli: bazar against the real services', function () {
   });
 
   it('when a service is down, then exit 3 naming the URL to fix', async () => {
-    const port = await closedPort();
+    const [port] = await freePorts(1);
     expectOneLineError(await bazar(['lookup', '1', '--url', `http://127.0.0.1:${port}`]), 3, 'connection refused', '--url or BAZAR_URL');
     expectOneLineError(await bazar(['orders'], { BAZAR_ORDER_URL: `http://127.0.0.1:${port}` }), 3, '--order-url or BAZAR_ORDER_URL');
     // The frontend is up but the catalog behind it is not: the frontend's 503 becomes exit 3.

@@ -37,18 +37,18 @@ describe('GET /metrics on every service', function () {
     expect(text).to.contain('process_cpu_user_seconds_total');
   });
 
-  it('when a buy goes through all three tiers, then upstream latency by target, SQLite transaction time and pending orders are exported', async () => {
+  it('when a buy goes through all three tiers, then upstream latency by target, database transaction time by backend and pending orders are exported', async () => {
     const buy = await stack.frontend.inject({ method: 'POST', url: '/buy/1' });
     expect(buy.statusCode).to.equal(201);
     const frontend = (await scrape(stack.frontend)).text;
     expect(sample(frontend, 'upstream_request_duration_seconds_count{target="order",method="POST",outcome="201",service="frontend"}')).to.equal(1);
     const order = (await scrape(stack.order)).text;
     expect(sample(order, 'upstream_request_duration_seconds_count{target="catalog",method="POST",outcome="201",service="order"}')).to.equal(1);
-    expect(sample(order, 'sqlite_transaction_seconds_count{op="createPending",service="order"}')).to.equal(1);
-    expect(sample(order, 'sqlite_transaction_seconds_count{op="confirm",service="order"}')).to.equal(1);
+    expect(sample(order, 'db_transaction_seconds_count{op="createPending",backend="sqlite",service="order"}')).to.equal(1);
+    expect(sample(order, 'db_transaction_seconds_count{op="confirm",backend="sqlite",service="order"}')).to.equal(1);
     expect(sample(order, 'orders_pending{service="order"}')).to.equal(0);
     const catalog = (await scrape(stack.catalog)).text;
-    expect(sample(catalog, 'sqlite_transaction_seconds_count{op="purchase",service="catalog"}')).to.equal(1);
+    expect(sample(catalog, 'db_transaction_seconds_count{op="purchase",backend="sqlite",service="catalog"}')).to.equal(1);
     expect(sample(catalog, 'http_requests_total{method="POST",route="/purchase/:n",status="201",service="catalog"}')).to.equal(1);
   });
 

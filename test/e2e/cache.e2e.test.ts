@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startProcessStack, startService, type ProcessStack, type ServiceProcess } from '../helpers/processes';
+import { startService, type ServiceProcess } from '../../support/service-process';
+import { startProcessStack, type ProcessStack } from '../helpers/processes';
 import { sample } from '../helpers/metrics';
 import { tempDir } from '../helpers/stack';
 
@@ -42,7 +43,7 @@ describe('e2e: the frontend cache is never stale after an acknowledged write', f
   before(async () => {
     tmp = tempDir('bazar-cache-e2e-');
     stack = await startProcessStack(tmp.dir, token);
-    second = await startService('frontend', { BAZAR_TOKEN: token, CATALOG_URL: stack.catalog.url, ORDER_URL: stack.order.url });
+    second = await startService('frontend', { env: { BAZAR_TOKEN: token, CATALOG_URL: stack.catalog.url, ORDER_URL: stack.order.url } });
     await Promise.all([waitLive(stack.frontend.url), waitLive(second.url)]);
   });
 
@@ -88,8 +89,7 @@ describe('e2e: the frontend cache is never stale after an acknowledged write', f
     expect(res.body.error.code).to.equal('upstream_unavailable');
 
     // Same port, same database: the frontends reconnect on their own.
-    const port = new URL(stack.catalog.url).port;
-    restarted = await startService('catalog', { BAZAR_TOKEN: token, DB_PATH: join(tmp.dir, 'catalog.db'), PORT: port });
+    restarted = await startService('catalog', { env: { BAZAR_TOKEN: token, DB_PATH: join(tmp.dir, 'catalog.db') }, port: stack.catalog.port });
     await Promise.all([waitLive(stack.frontend.url), waitLive(second.url)]);
     expect((await json('GET', `${second.url}/lookup/1`)).status).to.equal(200);
   });

@@ -7,21 +7,10 @@ import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
 import type { Book } from '../../common/schemas';
 import { buildFrontendApp } from '../../frontend-server/app';
-import { sample } from '../helpers/metrics';
+import { metric } from '../helpers/metrics';
 import { AUTH, TEST_TOKEN, startStack, tempDir, type Stack } from '../helpers/stack';
+import { waitFor } from '../helpers/wait';
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** The value of one sample line of a /metrics answer (0 when absent). */
-async function metric(app: App, line: string): Promise<number> {
-  return sample((await app.inject({ method: 'GET', url: '/metrics' })).body, line) ?? 0;
-}
 
 const lookupHits = 'cache_hits_total{kind="lookup",service="frontend"}';
 const lookupMisses = 'cache_misses_total{kind="lookup",service="frontend"}';

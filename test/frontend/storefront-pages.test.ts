@@ -146,17 +146,17 @@ describe('storefront views: every interpolated value is escaped', () => {
       searchPage({ topic: evil, items: [{ id: 9, title: evil }] }),
       bookPage(book),
       orderPage(order, book),
-      errorPage(409, 'out_of_stock', evil, { method: 'POST', url: `/buy/9` }),
-      errorPage(503, 'upstream_unavailable', evil, { method: 'GET', url: `/search/${evil}` }),
-      errorPage(404, 'topic_not_found', evil, { method: 'GET', url: `/search/${encodeURIComponent(evil)}` }),
+      errorPage('out_of_stock', evil, { method: 'POST', url: `/buy/9` }),
+      errorPage('upstream_unavailable', evil, { method: 'GET', url: `/search/${evil}` }),
+      errorPage('topic_not_found', evil, { method: 'GET', url: `/search/${encodeURIComponent(evil)}` }),
     ]) {
       expectInert(page);
     }
   });
 
   it('when a retry link would leave the site, then it is not offered', () => {
-    expect(errorPage(503, 'upstream_unavailable', 'x', { method: 'GET', url: '/lookup/1' })).to.include('href="/lookup/1">Try again');
-    expect(errorPage(503, 'upstream_unavailable', 'x', { method: 'GET', url: '//evil.example/' })).not.to.include('Try again');
-    expect(errorPage(503, 'upstream_unavailable', 'x', { method: 'POST', url: '/buy/1' })).not.to.include('Try again');
+    expect(errorPage('upstream_unavailable', 'x', { method: 'GET', url: '/lookup/1' })).to.include('href="/lookup/1">Try again');
+    expect(errorPage('upstream_unavailable', 'x', { method: 'GET', url: '//evil.example/' })).not.to.include('Try again');
+    expect(errorPage('upstream_unavailable', 'x', { method: 'POST', url: '/buy/1' })).not.to.include('Try again');
   });
 });

@@ -6,9 +6,11 @@ import type { Book } from '../../common/schemas';
 import { buildCatalogApp } from '../../catalog-server/app';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
+import type { CatalogStore } from '../../catalog-server/store/types';
 import { buildFrontendApp } from '../../frontend-server/app';
 import { buildOrderApp } from '../../order-server/app';
 import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
+import type { OrderLedger } from '../../order-server/ledger/types';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 export const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
@@ -19,7 +21,7 @@ export function tempDir(prefix = 'bazar-test-'): { dir: string; remove: () => vo
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function newCatalogStore(dir: string, seedPath = DEFAULT_SEED_PATH): SqliteCatalogStore {
+export function newCatalogStore(dir: string, seedPath = DEFAULT_SEED_PATH): CatalogStore {
   return new SqliteCatalogStore(join(dir, 'catalog.db'), seedPath);
 }
 
@@ -27,8 +29,8 @@ export interface Stack {
   catalog: App;
   order: App;
   frontend: App;
-  store: SqliteCatalogStore;
-  ledger: SqliteOrderLedger;
+  store: CatalogStore;
+  ledger: OrderLedger;
   urls: { catalog: string; order: string; frontend: string };
   close(): Promise<void>;
 }

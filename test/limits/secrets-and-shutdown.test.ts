@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { loggerOptions } from '../../common/logger';
-import { startProcessStack, startService, type ProcessStack } from '../helpers/processes';
+import { startService } from '../../support/service-process';
+import { startProcessStack, type ProcessStack } from '../helpers/processes';
 import { tempDir } from '../helpers/stack';
 
 async function call(url: string, init: RequestInit = {}) {
@@ -104,10 +105,12 @@ describe('shutdown: SIGTERM lets in-flight requests finish', function () {
   it('when SIGTERM arrives during a buy, then the buy is answered 201, new connections are refused and the exit is clean', async () => {
     const port = (slowCatalog.address() as { port: number }).port;
     const order = await startService('order', {
-      DB_PATH: join(tmp.dir, 'orders.db'),
-      CATALOG_URL: `http://127.0.0.1:${port}`,
-      UPSTREAM_TIMEOUT_MS: '5000',
-      SHUTDOWN_GRACE_MS: '5000',
+      env: {
+        DB_PATH: join(tmp.dir, 'orders.db'),
+        CATALOG_URL: `http://127.0.0.1:${port}`,
+        UPSTREAM_TIMEOUT_MS: '5000',
+        SHUTDOWN_GRACE_MS: '5000',
+      },
     });
     const inFlight = call(`${order.url}/buy/1`, { method: 'POST' });
     await new Promise((resolve) => setTimeout(resolve, 400));

@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { App } from '../../common/base-app';
-import { Upstream } from '../../common/upstream';
 import { buildCatalogApp } from '../../catalog-server/app';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
 import type { PurchaseResult } from '../../catalog-server/store/types';
 import { BuyService, type CrashPoint } from '../../order-server/buy-service';
+import { CatalogClient } from '../../order-server/clients/catalog-client';
 import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
 import { TEST_TOKEN, tempDir } from '../helpers/stack';
 
@@ -39,7 +39,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
   let tmp: ReturnType<typeof tempDir>;
   let store: CrashAfterCommitStore;
   let catalogApp: App;
-  let catalog: Upstream;
+  let catalog: CatalogClient;
   let ledgerPath: string;
 
   beforeEach(async () => {
@@ -47,7 +47,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
     store = new CrashAfterCommitStore(join(tmp.dir, 'catalog.db'), DEFAULT_SEED_PATH);
     catalogApp = buildCatalogApp({ store, token: TEST_TOKEN, logLevel: 'silent' });
     const url = await catalogApp.listen({ host: '127.0.0.1', port: 0 });
-    catalog = new Upstream({ name: 'catalog', origin: url, token: TEST_TOKEN, timeoutMs: 2000 });
+    catalog = new CatalogClient({ origin: url, token: TEST_TOKEN, timeoutMs: 2000 });
     ledgerPath = join(tmp.dir, 'orders.db');
   });
   afterEach(async () => {
@@ -70,7 +70,8 @@ describe('order: recovery from a crash at each point of the buy path', function 
       () => 'answered',
       (err: Error) => err.constructor.name + ':' + ((err as { code?: string }).code ?? ''),
     );
-    const left = await ledger.getByKey('crash-key');
+    // A fresh ledger per test: the one order in it is the one the crash left.
+    const [left] = await ledger.list({ limit: 100 });
     const purchaseAtCrash = await store.getPurchase(left!.order_id);
     await ledger.close(); // the process is gone; only the file remains
 
@@ -130,7 +131,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
     await crashing.buy(1, ctx, 'empty').catch(() => undefined);
     const recovered = new BuyService(ledger, catalog);
     expect(await recovered.reconcile(log, 0)).to.equal(1);
-    expect((await ledger.getByKey('empty'))?.status).to.equal('rejected');
+    expect((await ledger.list({ limit: 100 })).map((o) => o.status)).to.deep.equal(['rejected']);
     expect((await store.getBook(1))!.stock).to.equal(0);
     await ledger.close();
   });

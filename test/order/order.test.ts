@@ -2,16 +2,17 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { App } from '../../common/base-app';
 import { buildCatalogApp } from '../../catalog-server/app';
-import type { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
+import type { CatalogStore } from '../../catalog-server/store/types';
 import { buildOrderApp } from '../../order-server/app';
 import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
+import type { OrderLedger } from '../../order-server/ledger/types';
 import { AUTH, TEST_TOKEN, newCatalogStore, tempDir } from '../helpers/stack';
 
 describe('order server', () => {
   let tmp: ReturnType<typeof tempDir>;
-  let store: SqliteCatalogStore;
+  let store: CatalogStore;
   let catalog: App;
-  let ledger: SqliteOrderLedger;
+  let ledger: OrderLedger;
   let order: App;
   let catalogUrl: string;
 

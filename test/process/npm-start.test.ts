@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../common/paths';
-import { freePorts } from '../helpers/ports';
+import { freePorts } from '../../support/ports';
 import { tempDir } from '../helpers/stack';
 
 const ROOT = projectRoot(__dirname);
@@ -20,7 +20,7 @@ interface Started {
 function npmStart(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -67,7 +67,8 @@ describe('npm start: all three services under pm2-runtime', function () {
     };
     let run: Started | undefined;
     try {
-      run = await npmStart(env);
+      // As in a terminal (which a test cannot be): pretty lines, and of the requests only warnings and errors.
+      run = await npmStart({ ...env, LOG_FORMAT: 'pretty' });
       expect(run.url).to.equal(`http://127.0.0.1:${frontend}/`);
       const buy = await fetch(`${run.url}buy/2`, { method: 'POST' });
       expect(buy.status).to.equal(201);
@@ -80,12 +81,23 @@ describe('npm start: all three services under pm2-runtime', function () {
       for (const port of [frontend, catalog, order]) expect(await refused(`http://127.0.0.1:${port}/healthz`)).to.equal(true);
       expect(existsSync(join(tmp.dir, 'catalog.db'))).to.equal(true);
       expect(existsSync(join(tmp.dir, 'orders.db'))).to.equal(true);
+      expect(run.output.some((line) => /^\[[\d:.]+\] INFO: frontend: Server listening at /.test(line)), run.output.join('\n')).to.equal(true);
+      expect(run.output.filter((line) => line.startsWith('{'))).to.deep.equal([]);
+      expect(run.output.filter((line) => line.includes('request completed'))).to.deep.equal([]);
+      // pm2's own log file keeps every line, as JSON.
+      const logs = join(tmp.dir, 'pm2', 'logs');
+      const frontendLog = readdirSync(logs).find((name) => /^frontend-out(-\d+)?\.log$/.test(name));
+      const pm2Log = readFileSync(join(logs, frontendLog!), 'utf8').trim().split('\n');
+      expect(pm2Log.some((line) => JSON.parse(line).msg === 'request completed')).to.equal(true);
 
+      // Piped and not asked for pretty: the JSON lines themselves.
       run = await npmStart(env);
       const book = (await (await fetch(`${run.url}lookup/2`)).json()) as { stock: number };
       expect(book.stock).to.equal(4);
       run.child.kill('SIGINT');
       expect(await run.exited).to.equal(0);
+      const json = run.output.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { service: string; msg: string });
+      expect(json.some((r) => r.service === 'frontend' && r.msg === 'request completed')).to.equal(true);
     } finally {
       if (run && run.child.exitCode === null) run.child.kill('SIGKILL');
       tmp.remove();

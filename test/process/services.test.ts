@@ -1,20 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { projectRoot } from '../../common/paths';
-import { startProcessStack, type ProcessStack } from '../helpers/processes';
+import { runToExit, startProcessStack, type ProcessStack } from '../helpers/processes';
 import { tempDir } from '../helpers/stack';
-
-const ROOT = projectRoot(__dirname);
-
-function runToExit(script: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, script)], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
 
 describe('processes: configuration is checked at start-up', function () {
   this.timeout(20_000);

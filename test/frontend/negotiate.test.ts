@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { FastifyRequest } from 'fastify';
-import { prefersHtml } from '../../common/negotiate';
+import { prefersHtml } from '../../frontend-server/negotiate';
 
 const wants = (accept?: string) => prefersHtml({ headers: accept === undefined ? {} : { accept } } as FastifyRequest);
 

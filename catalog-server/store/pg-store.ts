@@ -1,0 +1,241 @@
+import { readFileSync } from 'node:fs';
+import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../common/postgres';
+import { normalizeTopic } from '../../common/topic';
+import type { Book, TopicResult } from '../../common/schemas';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+
+/**
+ * Numbered steps, applied once each at start (see migrate()). topic_key is an ordinary column written from
+ * normalizeTopic() in this file, never an SQL expression, so both backends and every search agree on one rule.
+ */
+const SCHEMA = [
+  `CREATE TABLE books (
+     id          integer PRIMARY KEY,
+     title       text    NOT NULL,
+     topic       text    NOT NULL,
+     topic_key   text    NOT NULL,
+     stock       integer NOT NULL CHECK (stock >= 0),
+     price_cents integer NOT NULL CHECK (price_cents >= 0)
+   );
+   CREATE INDEX books_topic_key ON books (topic_key);
+   CREATE TABLE purchases (
+     order_id    text        PRIMARY KEY,
+     book_id     integer     NOT NULL REFERENCES books (id),
+     outcome     text        NOT NULL CHECK (outcome IN ('purchased', 'out_of_stock')),
+     title       text        NOT NULL,
+     price_cents integer     NOT NULL,
+     stock_after integer     NOT NULL,
+     created_at  timestamptz NOT NULL
+   );
+   CREATE INDEX purchases_book ON purchases (book_id) WHERE outcome = 'purchased';
+   CREATE TABLE stock_events (
+     id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     book_id    integer     NOT NULL REFERENCES books (id),
+     delta      integer     NOT NULL,
+     reason     text        NOT NULL CHECK (reason IN ('restock', 'update')),
+     created_at timestamptz NOT NULL
+   );`,
+];
+
+const BOOK = 'id, title, topic, stock, price_cents';
+const PURCHASE = 'order_id, book_id, outcome, title, price_cents, stock_after, created_at';
+
+/** Every statement, named: PostgreSQL plans each once per connection. */
+const SQL = {
+  books: { name: 'catalog_books', text: `SELECT ${BOOK} FROM books ORDER BY id` },
+  topics: { name: 'catalog_topics', text: 'SELECT topic FROM books GROUP BY topic, topic_key ORDER BY topic_key, topic' },
+  byTopic: { name: 'catalog_by_topic', text: 'SELECT id, title, topic FROM books WHERE topic_key = $1 ORDER BY id' },
+  book: { name: 'catalog_book', text: `SELECT ${BOOK} FROM books WHERE id = $1` },
+  // FOR NO KEY UPDATE: the row is ours until commit, yet purchases (whose foreign key takes KEY SHARE on the book)
+  // are not blocked from starting.
+  lockBook: { name: 'catalog_lock_book', text: 'SELECT stock FROM books WHERE id = $1 FOR NO KEY UPDATE' },
+  lockAll: { name: 'catalog_lock_all', text: 'SELECT id FROM books ORDER BY id FOR NO KEY UPDATE' },
+  update: {
+    name: 'catalog_update',
+    text: `UPDATE books SET stock = coalesce($2::integer, stock), price_cents = coalesce($3::integer, price_cents)
+           WHERE id = $1 RETURNING ${BOOK}`,
+  },
+  updateEvent: {
+    name: 'catalog_update_event',
+    text: "INSERT INTO stock_events (book_id, delta, reason, created_at) VALUES ($1, $2, 'update', now())",
+  },
+  restockEvents: {
+    name: 'catalog_restock_events',
+    text: `INSERT INTO stock_events (book_id, delta, reason, created_at)
+           SELECT id, $1 - stock, 'restock', now() FROM books WHERE stock <> $1`,
+  },
+  restock: { name: 'catalog_restock', text: `UPDATE books SET stock = $1 RETURNING ${BOOK}` },
+  // The order id first: recorded as out_of_stock until the decrement below succeeds; no row at all when the book
+  // does not exist or the order id was seen before (a racing twin's INSERT waits here for the first to commit).
+  claimOrder: {
+    name: 'catalog_claim_order',
+    text: `INSERT INTO purchases (${PURCHASE})
+           SELECT $2, id, 'out_of_stock', title, price_cents, 0, now() FROM books WHERE id = $1
+           ON CONFLICT (order_id) DO NOTHING RETURNING ${PURCHASE}`,
+  },
+  // The stock check and the decrement are one statement: it waits for the book's row lock and re-reads the
+  // committed stock, so two buyers can never both take the last copy.
+  takeCopy: {
+    name: 'catalog_take_copy',
+    text: `WITH taken AS (UPDATE books SET stock = stock - 1 WHERE id = $1 AND stock > 0 RETURNING stock)
+           UPDATE purchases SET outcome = 'purchased', stock_after = taken.stock FROM taken
+           WHERE order_id = $2 RETURNING purchases.stock_after`,
+  },
+  purchase: { name: 'catalog_purchase', text: `SELECT ${PURCHASE} FROM purchases WHERE order_id = $1` },
+  audit: {
+    name: 'catalog_audit',
+    text: `SELECT b.id, b.stock,
+                  coalesce((SELECT sum(delta) FROM stock_events e WHERE e.book_id = b.id), 0)::integer AS delta,
+                  (SELECT count(*) FROM purchases p WHERE p.book_id = b.id AND p.outcome = 'purchased')::integer AS purchased
+           FROM books b ORDER BY b.id`,
+  },
+  count: { name: 'catalog_count', text: 'SELECT count(*)::integer AS n FROM books' },
+  seed: {
+    name: 'catalog_seed',
+    text: 'INSERT INTO books (id, title, topic, topic_key, stock, price_cents) VALUES ($1, $2, $3, $4, $5, $6)',
+  },
+};
+
+interface PurchaseRow {
+  order_id: string;
+  book_id: number;
+  outcome: PurchaseRecord['outcome'];
+  title: string;
+  price_cents: number;
+  stock_after: number;
+  created_at: Date;
+}
+
+function toRecord({ book_id, created_at, ...row }: PurchaseRow): PurchaseRecord {
+  return { ...row, item_number: book_id, created_at: created_at.toISOString() };
+}
+
+/** Attempts of one purchase when its connection is lost; see purchase(). */
+const PURCHASE_ATTEMPTS = 3;
+
+/**
+ * The catalog on PostgreSQL, for catalog replicas that share one database. Same behaviour as SqliteCatalogStore
+ * (the contract suite runs both); each write is one transaction under READ COMMITTED.
+ */
+export class PgCatalogStore implements CatalogStore {
+  readonly backend = 'postgres';
+
+  private constructor(private readonly db: PgDatabase) {}
+
+  /** Connects, migrates and, when the books table is empty, seeds it; safe when replicas start together. */
+  static async open(url: string, seedPath?: string, options: { max?: number } = {}): Promise<PgCatalogStore> {
+    const db = new PgDatabase(url, options);
+    try {
+      await migrate(db, 'bazar-catalog-schema', SCHEMA, (tx) => seed(tx, seedPath));
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return new PgCatalogStore(db);
+  }
+
+  listBooks(): Promise<Book[]> {
+    return this.db.query<Book>(SQL.books);
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.db.query<{ topic: string }>(SQL.topics)).map((row) => row.topic);
+  }
+
+  async findByTopic(topic: string): Promise<TopicResult | null> {
+    const books = await this.db.query<Book>(SQL.byTopic, [normalizeTopic(topic)]);
+    if (books.length === 0) return null;
+    return { topic: books[0].topic, items: books.map(({ id, title }) => ({ id, title })) };
+  }
+
+  async getBook(id: number): Promise<Book | null> {
+    const [book] = await this.db.query<Book>(SQL.book, [id]);
+    return book ?? null;
+  }
+
+  updateBook(id: number, patch: BookPatch): Promise<Book | null> {
+    return this.db.transaction(async (tx) => {
+      const [before] = await tx.query<{ stock: number }>(SQL.lockBook, [id]);
+      if (!before) return null;
+      const [after] = await tx.query<Book>(SQL.update, [id, patch.stock ?? null, patch.price_cents ?? null]);
+      if (after.stock !== before.stock) await tx.query(SQL.updateEvent, [id, after.stock - before.stock]);
+      return after;
+    });
+  }
+
+  restockAll(stock: number): Promise<Book[]> {
+    return this.db.transaction(async (tx) => {
+      // Every book locked first (in id order), then each change recorded against the stock it replaces.
+      await tx.query(SQL.lockAll);
+      await tx.query(SQL.restockEvents, [stock]);
+      return (await tx.query<Book>(SQL.restock, [stock])).sort((a, b) => a.id - b.id);
+    });
+  }
+
+  /**
+   * One transaction under READ COMMITTED with no serialization retries: claim the order id (INSERT … ON CONFLICT
+   * DO NOTHING), then take a copy (UPDATE … WHERE stock > 0). So one order id never takes two copies, and two
+   * buyers never take one.
+   *
+   * A connection lost mid-way (a restart, a failover) leaves it unknown whether the COMMIT happened. The purchase
+   * is then sent again, here, and only because it is idempotent per order id: if the first attempt committed, the
+   * retry finds its row; if not, it applies now. No other write is retried here.
+   */
+  async purchase(id: number, orderId: string): Promise<PurchaseResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.purchaseOnce(id, orderId);
+        // The lost attempt may be the one that applied it: say so, so the change is published (an extra cache
+        // invalidation costs a miss; a missing one would leave caches stale).
+        return attempt > 1 && result.kind === 'replayed' ? { ...result, kind: 'applied' } : result;
+      } catch (err) {
+        if (attempt >= PURCHASE_ATTEMPTS || !isConnectionLost(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+
+  async getPurchase(orderId: string): Promise<PurchaseRecord | null> {
+    const [row] = await this.db.query<PurchaseRow>(SQL.purchase, [orderId]);
+    return row ? toRecord(row) : null;
+  }
+
+  audit(): Promise<BookAudit[]> {
+    return this.db.query<BookAudit>(SQL.audit);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private async purchaseOnce(id: number, orderId: string): Promise<PurchaseResult> {
+    const applied = await this.db.transaction(async (tx) => {
+      const [claimed] = await tx.query<PurchaseRow>(SQL.claimOrder, [id, orderId]);
+      if (!claimed) return null;
+      const [taken] = await tx.query<{ stock_after: number }>(SQL.takeCopy, [id, orderId]);
+      return taken ? { ...claimed, outcome: 'purchased' as const, stock_after: taken.stock_after } : claimed;
+    });
+    if (applied) return { kind: 'applied', purchase: toRecord(applied) };
+    const prior = await this.getPurchase(orderId);
+    if (!prior) return { kind: 'book_not_found' };
+    return prior.item_number === id ? { kind: 'replayed', purchase: prior } : { kind: 'order_id_reused' };
+  }
+}
+
+interface SeedBook extends Book {}
+
+/** Fills an empty books table from the seed file; runs under the migration lock, so two replicas seed once. */
+async function seed(tx: Queryable, seedPath: string | undefined): Promise<void> {
+  if (!seedPath) return;
+  const [{ n }] = await tx.query<{ n: number }>(SQL.count);
+  if (n > 0) return;
+  const books = JSON.parse(readFileSync(seedPath, 'utf8')) as SeedBook[];
+  if (!Array.isArray(books)) throw new Error(`seed file ${seedPath} must hold a JSON array of books`);
+  for (const book of books) {
+    await tx.query(SQL.seed, [book.id, book.title, book.topic, normalizeTopic(book.topic), book.stock, book.price_cents]);
+  }
+}
