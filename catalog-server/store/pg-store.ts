@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../common/postgres';
+import { isConnectionLost } from '../../common/connection-lost';
+import { PgDatabase, migrate, type Queryable } from '../../common/postgres';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
