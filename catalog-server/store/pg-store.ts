@@ -185,10 +185,8 @@ export class PgCatalogStore implements CatalogStore {
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.purchaseOnce(id, orderId);
-        // The lost attempt may be the one that applied it: say so, so the change is published (an extra cache
-        // invalidation costs a miss; a missing one would leave caches stale).
-        return attempt > 1 && result.kind === 'replayed' ? { ...result, kind: 'applied' } : result;
+        // A replay here may be the lost attempt's own commit; replays are published too (PublishingStore).
+        return await this.purchaseOnce(id, orderId);
       } catch (err) {
         if (attempt >= PURCHASE_ATTEMPTS || !isConnectionLost(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));

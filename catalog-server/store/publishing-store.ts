@@ -50,10 +50,14 @@ export class PublishingStore implements CatalogStore {
 
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
     const result = await this.timed('purchase', () => this.inner.purchase(id, orderId));
-    // Only an applied, successful purchase changes a book; replays and "out of stock" leave every answer as it was.
-    if (result.kind === 'applied' && result.purchase.outcome === 'purchased') {
-      // Search answers list no stock today, but invalidating the topic keeps them right if they ever do.
-      const book = await this.inner.getBook(id);
+    // Only a purchase that took a copy changes a book; "out of stock" leaves every answer as it was. A replay is
+    // published too: the first attempt may have committed and then lost its answer (the database went away right
+    // after the COMMIT), so nobody heard of the change yet. An extra invalidation costs a miss; a missing one would
+    // leave caches stale.
+    if ((result.kind === 'applied' || result.kind === 'replayed') && result.purchase.outcome === 'purchased') {
+      // Search answers list no stock today, but invalidating the topic keeps them right if they ever do. The
+      // purchase is committed whatever happens to this read: if the database is gone already, every topic goes.
+      const book = await this.inner.getBook(id).catch(() => null);
       await this.feed.publish({ ids: [id], topics: book ? [normalizeTopic(book.topic)] : 'all' });
     }
     return result;
