@@ -6,18 +6,21 @@
  * the timeouts below.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
-import { sleep } from '../chaos/load';
-import { asPostgres, childrenOf, killGroup, ownedDir, signalGroup, signalPid } from './process-groups';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../common/paths';
-import { freePorts } from './ports';
+import { PgDatabase } from '../../common/postgres';
+import { freePorts } from '../../support/ports';
+import { asPostgres, findPgBin, initdb, ownedDir } from './postgres';
+import { childrenOf, killGroup, signalGroup, signalPid } from './process-groups';
+import { waitFor } from './wait';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const PG_AUTOCTL = '/usr/bin/pg_autoctl';
-const EXTENSION = '/usr/lib/postgresql/15/lib/pgautofailover.so';
+/** pg_auto_failover's extension, built for one major version: the cluster uses that version's binaries. */
+const EXTENSION = 'pgautofailover.so';
+const PG_BIN = findPgBin(EXTENSION);
 export const HA_PACKAGES = 'postgresql-15 postgresql-15-auto-failover';
 
 /**
@@ -33,9 +36,8 @@ const keeperSettings = () =>
     .map((line) => line.trim().split(/\s+/));
 
 /**
- * Small servers on a shared machine (pg_autoctl sizes shared_buffers from the machine's memory). Written to
- * postgresql.auto.conf, which PostgreSQL reads after pg_autoctl's own include, so these win; pg_basebackup copies
- * them to the standby.
+ * Small servers (pg_autoctl sizes shared_buffers from the machine's memory). In postgresql.auto.conf, read after
+ * pg_autoctl's own include, so these win; pg_basebackup copies them to the standby.
  */
 const TEST_SETTINGS = "shared_buffers = '32MB'\nlog_min_messages = warning\n";
 
@@ -56,8 +58,8 @@ export interface NodeState {
 export interface HaCluster {
   nodes: [HaNode, HaNode];
   monitorUrl: string;
-  /** libpq's multi-host URL of `database`: whichever node is primary now (postgres.js: see docs/ha.md). */
-  url(database: string, targetSessionAttrs?: 'read-write' | 'primary'): string;
+  /** The multi-host URL of `database` with target_session_attrs=read-write: whichever node is primary now. */
+  url(database: string): string;
   /** The monitor's current view of both nodes. */
   states(): Promise<NodeState[]>;
   /** The node the monitor has as primary (goal and reported state agree). */
@@ -75,31 +77,30 @@ export interface HaCluster {
   stop(options?: { keepFiles?: boolean }): Promise<void>;
 }
 
-/** null when pg_autoctl, its extension and PostgreSQL 15 are installed; else what is missing. */
+/** null when pg_autoctl and PostgreSQL with the pg_auto_failover extension are installed; else what is missing. */
 export function haPrerequisites(): string | null {
-  const missing = [join(PG_BIN, 'pg_ctl'), PG_AUTOCTL, EXTENSION].filter((p) => !existsSync(p));
+  const missing = [existsSync(PG_AUTOCTL) ? '' : PG_AUTOCTL, PG_BIN ? '' : `PostgreSQL binaries with ${EXTENSION}`].filter(Boolean);
   return missing.length === 0 ? null : `missing ${missing.join(', ')} (Debian: apt-get install ${HA_PACKAGES})`;
 }
 
-/** Polls `check` every 100 ms until it returns a value other than undefined. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
+/** Polls a check that asks a server every 100 ms; a check that fails (the server is away) counts as "not yet". */
+export function poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  return waitFor(what, () => check().catch(() => false), timeoutMs, 100);
 }
+
+/** One connection to one server, for the harness's own questions. */
+const connect = (url: string) => new PgDatabase(url, { max: 1, connectTimeoutMs: 2000 });
 
 /** Starts a cluster: monitor, then node1 (primary), then node2 (a pg_basebackup of it), then `databases`. */
 export async function startHaCluster(options: { databases?: string[] } = {}): Promise<HaCluster> {
+  if (!PG_BIN) throw new Error(haPrerequisites()!);
+  const bin = PG_BIN;
   // Owned by the servers' user: pg_autoctl makes folders beside the data folders (backup/ for pg_basebackup).
   const root = ownedDir(mkdtempSync(join(tmpdir(), 'bazar-ha-')));
   execFileSync('chmod', ['755', root]);
   for (const dir of ['config', 'share', 'run', 'socket', 'log']) ownedDir(join(root, dir));
   const env = {
-    PATH: `${PG_BIN}:/usr/bin:/bin`,
+    PATH: `${bin}:/usr/bin:/bin`,
     HOME: root,
     LANG: 'C.UTF-8',
     // pg_autoctl keeps its configuration and state under these, never in the postgres user's home.
@@ -145,11 +146,10 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
     return child;
   };
   const keepers = new Map<string, ChildProcess>();
-  const initdb = (dataDir: string, extra: string) => {
-    ownedDir(dataDir);
-    execFileSync(join(PG_BIN, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], { ...asPostgres, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const newDataDir = (dataDir: string, settings: string) => {
+    initdb(bin, dataDir, TEST_SETTINGS + settings);
+    // In postgresql.conf, not the auto file: pg_autoctl connects through this socket folder (PGHOST).
     appendFileSync(join(dataDir, 'postgresql.conf'), `unix_socket_directories = '${env.PGHOST}'\n`);
-    writeFileSync(join(dataDir, 'postgresql.auto.conf'), extra);
   };
 
   const [monitorPort, port1, port2] = await freePorts(3);
@@ -159,23 +159,29 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   ];
   const monitorUrl = `postgres://postgres@127.0.0.1:${monitorPort}/pg_auto_failover`;
   const monitorData = join(root, 'monitor');
-  const common = ['--hostname', '127.0.0.1', '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--pgctl', join(PG_BIN, 'pg_ctl')];
-  const monitor = postgres(monitorUrl, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  const common = ['--hostname', '127.0.0.1', '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--pgctl', join(bin, 'pg_ctl')];
+  const monitor = connect(monitorUrl);
   const startKeeper = (node: HaNode) => keepers.set(node.name, spawnLogged(['run', '--pgdata', node.dataDir], `${node.name}.log`));
 
-  const states = async (): Promise<NodeState[]> =>
-    (await monitor<{ name: string; port: number; goal: string; reported: string }[]>`
-      SELECT nodename AS name, nodeport AS port, goalstate::text AS goal, reportedstate::text AS reported
-      FROM pgautofailover.node ORDER BY nodeid`).map((r) => ({ ...r }));
+  const states = () =>
+    monitor.query<NodeState>(`SELECT nodename AS name, nodeport AS port, goalstate::text AS goal, reportedstate::text AS reported
+                              FROM pgautofailover.node ORDER BY nodeid`);
   const byName = (name: string) => nodes.find((n) => n.name === name)!;
-  const nodeSql = (node: HaNode) => postgres(`postgres://postgres@127.0.0.1:${node.port}/postgres`, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  /** Runs `sql` on `node` alone (its own connection, closed after). */
+  const onNode = async <R extends object>(node: HaNode, sql: string): Promise<R[]> => {
+    const db = connect(`postgres://postgres@127.0.0.1:${node.port}/postgres`);
+    try {
+      return await db.query<R>(sql);
+    } finally {
+      await db.close();
+    }
+  };
 
   const cluster: HaCluster = {
     nodes,
     monitorUrl,
     root,
-    url: (database, attrs = 'read-write') =>
-      `postgres://postgres@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${database}?target_session_attrs=${attrs}`,
+    url: (database) => `postgres://postgres@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${database}?target_session_attrs=read-write`,
     states,
     async primary() {
       const p = (await states()).find((s) => s.goal === 'primary' && s.reported === 'primary');
@@ -204,20 +210,20 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
       startKeeper(node);
     },
     async waitForSync(timeoutMs = 60_000) {
-      return waitFor('a primary with a streaming synchronous standby', timeoutMs, async () => {
+      let pair: { primary: HaNode; standby: HaNode } | undefined;
+      await poll('a primary with a streaming synchronous standby', timeoutMs, async () => {
         const s = await states();
         const p = s.find((x) => x.goal === 'primary' && x.reported === 'primary');
         const st = s.find((x) => x.goal === 'secondary' && x.reported === 'secondary');
-        if (!p || !st) return undefined;
-        const sql = nodeSql(byName(p.name));
-        try {
-          const rows = await sql<{ n: number }[]>`
-            SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')`;
-          return rows[0].n === 1 ? { primary: byName(p.name), standby: byName(st.name) } : undefined;
-        } finally {
-          await sql.end({ timeout: 1 });
-        }
+        if (!p || !st) return false;
+        const [{ n }] = await onNode<{ n: number }>(
+          byName(p.name),
+          "SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')",
+        );
+        pair = { primary: byName(p.name), standby: byName(st.name) };
+        return n === 1;
       });
+      return pair!;
     },
     async stop({ keepFiles = false } = {}) {
       groups.forEach(kill);
@@ -225,7 +231,7 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
       process.removeListener('exit', killGroups);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      await monitor.end({ timeout: 1 }).catch(() => undefined);
+      await monitor.close().catch(() => undefined);
       // Backends notice their postmaster's death and exit; wait for the data folders to be let go.
       await sleep(500);
       if (!keepFiles) rmSync(root, { recursive: true, force: true });
@@ -233,24 +239,23 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   };
 
   try {
-    initdb(monitorData, TEST_SETTINGS + setting('monitor.conf'));
+    newDataDir(monitorData, setting('monitor.conf'));
     spawnLogged(['create', 'monitor', '--pgdata', monitorData, '--pgport', String(monitorPort), ...common, '--run'], 'monitor.log');
-    await waitFor('the monitor', 30_000, async () => ((await monitor`SELECT 1 FROM pgautofailover.formation`).length ? true : undefined));
+    await poll('the monitor', 30_000, async () => (await monitor.query('SELECT 1 FROM pgautofailover.formation')).length > 0);
     const monitorForNodes = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
     const create = (node: HaNode) =>
       ['create', 'postgres', '--pgdata', node.dataDir, '--pgport', String(node.port), '--name', node.name, '--dbname', 'postgres', ...common, '--monitor', monitorForNodes];
-    initdb(nodes[0].dataDir, TEST_SETTINGS + setting('node.conf'));
+    newDataDir(nodes[0].dataDir, setting('node.conf'));
     // Without --run, create registers and initialises the node and exits: then its timeout is set, then it runs.
     run(create(nodes[0]));
     for (const [key, value] of keeperSettings()) run(['config', 'set', '--pgdata', nodes[0].dataDir, key, value]);
     startKeeper(nodes[0]);
-    await waitFor('node1 as single', 30_000, async () => ((await states()).some((s) => s.reported === 'single') ? true : undefined));
+    await poll('node1 as single', 30_000, async () => (await states()).some((s) => s.reported === 'single'));
     // pg_basebackup waits for a spread checkpoint on the primary; ask for immediate ones until the copy starts.
-    const primarySql = nodeSql(nodes[0]);
     let copying = true;
     const nudge = (async () => {
       while (copying) {
-        await primarySql`CHECKPOINT`.catch(() => undefined);
+        await onNode(nodes[0], 'CHECKPOINT').catch(() => undefined);
         await sleep(1000);
       }
     })();
@@ -259,17 +264,16 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
     } finally {
       copying = false;
       await nudge;
-      await primarySql.end({ timeout: 1 });
     }
     for (const [key, value] of keeperSettings()) run(['config', 'set', '--pgdata', nodes[1].dataDir, key, value]);
     startKeeper(nodes[1]);
     await cluster.waitForSync(60_000);
     if (options.databases?.length) {
-      const sql = postgres(cluster.url('postgres', 'primary'), { max: 1, onnotice: () => {} });
+      const db = connect(cluster.url('postgres'));
       try {
-        for (const db of options.databases) await sql.unsafe(`CREATE DATABASE ${db}`);
+        for (const name of options.databases) await db.query(`CREATE DATABASE ${name}`);
       } finally {
-        await sql.end({ timeout: 1 });
+        await db.close();
       }
     }
     return cluster;

@@ -1,31 +1,10 @@
 /**
- * Processes a test starts as the PostgreSQL servers' user and kills again: folders that user owns, process groups
- * killed as a whole, and the children of a process. Only PIDs the test started (or their descendants) are signalled.
+ * Process groups a test starts and kills as a whole, and the children of a process. Only PIDs the test started (or
+ * their descendants) are signalled.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { sleep } from '../chaos/load';
-
-/** spawn()/execFile() options that run a command as `postgres` when we are root (initdb refuses root). */
-export const asPostgres: { uid?: number; gid?: number } = postgresIds();
-
-function postgresIds(): { uid?: number; gid?: number } {
-  if (userInfo().uid !== 0) return {};
-  try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    return {}; // no postgres user: PostgreSQL is not installed, which the caller's prerequisite check reports
-  }
-}
-
-/** Makes `path` (mode 700) owned by the servers' user. */
-export function ownedDir(path: string): string {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  if (asPostgres.uid !== undefined) chownSync(path, asPostgres.uid, asPostgres.gid!);
-  return path;
-}
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The PIDs whose parent is `pid` (from /proc/<pid>/stat: the 4th field, after the parenthesised name). */
 export function childrenOf(pid: number): number[] {
