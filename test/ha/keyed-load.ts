@@ -1,94 +1,125 @@
 /**
- * Keyed writes under load for the HA test: every write carries a unique key and is retried under that same key
- * until it is acknowledged, so a write that failed during a failover may be sent twice but must land once. The
- * scenario only needs this interface; the first implementation writes through a plain driver client, and a later
- * one can buy through the services (keyed by idempotency key) without touching the scenario.
+ * Shoppers for the HA test, through the frontend as real clients: buyers, each buy with its own Idempotency-Key and
+ * retried with that key on 503, timeouts and "in progress" until it is answered (a buy that failed during a
+ * failover may be sent many times but must be one order); lookers, reading books through the frontend's cache; and
+ * a watcher of the cache's state on the frontend's /status.
  */
-import postgres from 'postgres';
-import { sleep } from '../chaos/load';
-import type { HaCluster } from '../helpers/ha-cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Shopper, type BuyHistory } from '../helpers/shopper';
+import type { HaStore } from './store';
 
 export interface Ack {
   key: string;
-  /** When the attempt that succeeded was sent, and when its answer came (ms since the epoch). */
+  /** When the attempt that succeeded was sent, and when its 201 came (ms since the epoch). */
   sentAt: number;
   ackedAt: number;
 }
 
-export interface KeyedLoad {
-  /** What one write is, for the figures line ("writes", "buys"). */
-  noun: string;
-  start(): void;
-  /** Stops sending new keys and waits for the writes in flight (each still retried until acknowledged). */
-  stop(): Promise<void>;
-  /** Acknowledged writes in the order their answers came. */
-  readonly acks: Ack[];
-  /** Attempts that failed and were retried. */
-  readonly failures: number;
-  /** How many rows the database holds for each acknowledged key (read after stop()). */
-  rowsPerKey(): Promise<Map<string, number>>;
-  close(): Promise<void>;
+export interface Sample {
+  at: number;
+  ok: boolean;
 }
 
-/** Builds a load once the cluster is up (and may start what it needs, e.g. the services). */
-export type LoadFactory = (cluster: HaCluster) => Promise<KeyedLoad>;
+/** The frontend's cache at one moment: live or not, and its hit and miss counts so far. */
+export interface CacheSample extends Sample {
+  hits: number;
+  misses: number;
+}
 
-const RETRY_PAUSE_MS = 100;
+export interface LoadOptions {
+  buyers?: number;
+  lookers?: number;
+}
 
-/**
- * `clients` loops, each inserting fresh keys with INSERT … ON CONFLICT DO NOTHING through one postgres.js pool on
- * the cluster's multi-host URL: the pool finds the primary and follows it after a promotion, as the services do.
- */
-export function driverLoad(database: string, clients = 8): LoadFactory {
-  return async (cluster) => {
-    // target_session_attrs=primary, not read-write: postgres.js 3.4 decides read-write from the
-    // default_transaction_read_only the server reports, which a PostgreSQL >= 14 hot standby reports as off, so it
-    // would settle on a standby listed first. docs/ha.md has the details.
-    const sql = postgres(cluster.url(database, 'primary'), { max: clients, connect_timeout: 2, onnotice: () => {} });
-    await sql`CREATE TABLE IF NOT EXISTS ha_writes (key text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())`;
-    const run = Date.now().toString(36);
-    const acks: Ack[] = [];
-    let failures = 0;
-    let stopping = false;
-    let loops: Promise<void[]> | undefined;
+/** A buy is retried until answered, for as long as a failover can take and then some. */
+const BUY_RETRIES = 200;
 
-    const client = async (id: number) => {
-      for (let i = 0; !stopping; i++) {
-        const key = `${run}-${id}-${i}`;
-        for (;;) {
-          const sentAt = Date.now();
-          try {
-            await sql`INSERT INTO ha_writes (key) VALUES (${key}) ON CONFLICT (key) DO NOTHING`;
-            acks.push({ key, sentAt, ackedAt: Date.now() });
-            break;
-          } catch {
-            // Connection lost, read-only standby, server starting: the same key again, after a pause.
-            failures++;
-            await sleep(RETRY_PAUSE_MS);
-          }
-        }
-      }
-    };
+export class StoreLoad {
+  /** 201s in the order they came. */
+  readonly acks: Ack[] = [];
+  readonly histories: BuyHistory[] = [];
+  /** Every lookup: answered (200) or not. */
+  readonly lookups: Sample[] = [];
+  /** The frontend's cache every 200 ms: ok while live. */
+  readonly cache: CacheSample[] = [];
+  private readonly shopper: Shopper;
+  private readonly run = Date.now().toString(36);
+  private running = false;
+  private loops: Promise<void>[] = [];
 
-    return {
-      noun: 'writes',
-      acks,
-      get failures() {
-        return failures;
-      },
-      start() {
-        loops = Promise.all(Array.from({ length: clients }, (_, id) => client(id)));
-      },
-      async stop() {
-        stopping = true;
-        await loops;
-      },
-      async rowsPerKey() {
-        const rows = await sql<{ key: string; n: number }[]>`
-          SELECT key, count(*)::int AS n FROM ha_writes WHERE key LIKE ${`${run}-%`} GROUP BY key`;
-        return new Map(rows.map((r) => [r.key, r.n]));
-      },
-      close: () => sql.end({ timeout: 2 }),
-    };
-  };
+  constructor(
+    private readonly store: HaStore,
+    private readonly options: LoadOptions = {},
+  ) {
+    // Retries pause at most 500 ms, so the end of an outage shows within a fraction of a second.
+    this.shopper = new Shopper({ url: store.frontendUrl, timeoutMs: 5000, maxRetries: BUY_RETRIES, maxBackoffMs: 500 });
+  }
+
+  /** Attempts that got no 201 and were retried. */
+  get retries(): number {
+    return this.histories.reduce((n, h) => n + h.attempts.length - 1, 0);
+  }
+
+  start(): void {
+    this.running = true;
+    const { buyers = 8, lookers = 2 } = this.options;
+    this.loops = [
+      ...Array.from({ length: buyers }, (_, id) => this.buyer(id)),
+      ...Array.from({ length: lookers }, () => this.looker()),
+      this.watcher(),
+    ];
+  }
+
+  /** Stops starting new buys and waits for the ones in flight (each still retried until answered). */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  close(): Promise<void> {
+    return this.shopper.close();
+  }
+
+  private book(): number {
+    const books = this.store.seed;
+    return books[Math.floor(Math.random() * books.length)].id;
+  }
+
+  private async buyer(id: number): Promise<void> {
+    for (let i = 0; this.running; i++) {
+      const history = await this.shopper.buy(this.book(), `ha-${this.run}-${id}-${i}`);
+      this.histories.push(history);
+      const last = history.attempts[history.attempts.length - 1];
+      if (history.outcome === 'confirmed') this.acks.push({ key: history.key, sentAt: last.sentAt, ackedAt: last.at });
+    }
+  }
+
+  private async looker(): Promise<void> {
+    while (this.running) {
+      const { status } = await this.shopper.send('GET', `/lookup/${this.book()}`);
+      this.lookups.push({ at: Date.now(), ok: status === 200 });
+      await sleep(20);
+    }
+  }
+
+  private async watcher(): Promise<void> {
+    while (this.running) {
+      const status = await this.store.cacheStatus().catch(() => undefined);
+      if (status) this.cache.push({ at: Date.now(), ok: status.state === 'live', hits: status.hits, misses: status.misses });
+      await sleep(200);
+    }
+  }
+}
+
+/** How many of the samples taken in [from, to] were ok, of how many. */
+export function okShare(samples: Sample[], from = 0, to = Infinity): { ok: number; of: number } {
+  const within = samples.filter((s) => s.at >= from && s.at <= to);
+  return { ok: within.filter((s) => s.ok).length, of: within.length };
+}
+
+/** Cache hits and misses between the samples nearest `from` and `to`. */
+export function cacheReads(samples: CacheSample[], from: number, to: number): { hits: number; misses: number } {
+  const at = (t: number) => samples.filter((s) => s.at <= t).pop() ?? samples[0];
+  const [start, end] = [at(from), at(to)];
+  return start && end ? { hits: end.hits - start.hits, misses: end.misses - start.misses } : { hits: 0, misses: 0 };
 }

@@ -1,11 +1,11 @@
 /**
- * What `npm run test:ha` does to a running cluster under keyed load, and what it measures: the standby dies (writes
- * must pause briefly, not hang), then the primary dies, once by its postmaster alone and once with its keeper (the
- * machine), each time followed by the old primary's return as a streaming synchronous standby.
+ * What `npm run test:ha` does to a running cluster under the store's load, and what it measures: the standby dies
+ * (writes must pause briefly, not hang), then the primary dies, once by its postmaster alone and once with its
+ * keeper (the machine), each time followed by the old primary's return as a streaming synchronous standby.
  */
-import { sleep } from '../chaos/load';
-import { waitFor, type HaCluster, type HaNode } from '../helpers/ha-cluster';
-import type { KeyedLoad } from './keyed-load';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { poll, type HaCluster, type HaNode } from '../helpers/ha-cluster';
+import type { StoreLoad } from './keyed-load';
 
 /** The issue's target: writes are back within this long after the primary is killed. */
 export const WRITES_BACK_LIMIT_MS = 15_000;
@@ -17,6 +17,8 @@ export type KillKind = 'postmaster' | 'node';
 
 export interface Failover {
   kind: KillKind;
+  /** When the primary was killed (ms since the epoch). */
+  killedAt: number;
   /** A postmaster kill may end with the keeper restarting PostgreSQL before the monitor fails over. */
   outcome: 'failed over' | 'restarted in place';
   /**
@@ -30,17 +32,12 @@ export interface Failover {
   rejoinedMs: number;
 }
 
-export interface Violation {
-  rule: string;
-  detail: string;
-}
-
 /**
  * The longest stretch in [from, to] without an acknowledged write, and the acknowledgement that ended it (undefined
  * when the stretch runs to `to`). Around a failover that stretch is the outage: a backend of a killed postmaster
  * may still answer for a moment after the kill, so "the first write sent after the kill" would measure nothing.
  */
-export function longestGap(load: KeyedLoad, from: number, to: number): { ms: number; endedAt?: number } {
+export function longestGap(load: StoreLoad, from: number, to: number): { ms: number; endedAt?: number } {
   let last = from;
   let gap: { ms: number; endedAt?: number } = { ms: 0 };
   for (const ack of load.acks) {
@@ -52,7 +49,7 @@ export function longestGap(load: KeyedLoad, from: number, to: number): { ms: num
 }
 
 /** Kills the standby's node for `downMs`, then brings it back; returns the longest write pause meanwhile. */
-export async function standbyDown(cluster: HaCluster, load: KeyedLoad, downMs = 8000): Promise<number> {
+export async function standbyDown(cluster: HaCluster, load: StoreLoad, downMs = 8000): Promise<number> {
   const { standby } = await cluster.waitForSync();
   const killedAt = Date.now();
   cluster.killNode(standby);
@@ -87,8 +84,8 @@ function watchMonitor(cluster: HaCluster, old: HaNode, standby: HaNode, killedAt
 }
 
 /** Resolves once a write sent after `t` has been acknowledged. */
-function writeAfter(load: KeyedLoad, t: number, what: string): Promise<true> {
-  return waitFor(what, 60_000, async () => (load.acks[load.acks.length - 1]?.sentAt > t ? true : undefined));
+function writeAfter(load: StoreLoad, t: number, what: string): Promise<void> {
+  return poll(what, 60_000, async () => load.acks[load.acks.length - 1]?.sentAt > t);
 }
 
 /**
@@ -98,7 +95,7 @@ function writeAfter(load: KeyedLoad, t: number, what: string): Promise<true> {
  * keeper is alive: it either restarts PostgreSQL in place before the monitor gives up on it (crash recovery, same
  * primary) or, once the monitor has failed over, rewinds it into the standby; both keep every confirmed write.
  */
-export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKind): Promise<Failover> {
+export async function failover(cluster: HaCluster, load: StoreLoad, kind: KillKind): Promise<Failover> {
   const { primary: old, standby } = await cluster.waitForSync();
   await sleep(1000);
   const killedAt = Date.now();
@@ -108,7 +105,7 @@ export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKi
   let rejoinFrom = killedAt;
   try {
     if (kind === 'node') {
-      await waitFor(`${standby.name} promoted`, 60_000, async () => (Number.isNaN(monitor.seen.promotedMs) ? undefined : true));
+      await poll(`${standby.name} promoted`, 60_000, async () => !Number.isNaN(monitor.seen.promotedMs));
       await writeAfter(load, killedAt + monitor.seen.promotedMs, 'a write on the promoted standby');
       rejoinFrom = Date.now();
       cluster.restartNode(old);
@@ -119,6 +116,7 @@ export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKi
     const outage = longestGap(load, killedAt, Date.now());
     return {
       kind,
+      killedAt,
       outcome: after.primary.name === old.name ? 'restarted in place' : 'failed over',
       ...monitor.seen,
       firstWriteMs: (outage.endedAt ?? Number.NaN) - killedAt,
@@ -127,19 +125,4 @@ export async function failover(cluster: HaCluster, load: KeyedLoad, kind: KillKi
   } finally {
     await monitor.stop();
   }
-}
-
-/** Every acknowledged key is in the database exactly once. */
-export async function checkKeys(load: KeyedLoad): Promise<{ lost: number; duplicated: number; violations: Violation[] }> {
-  const rows = await load.rowsPerKey();
-  const violations: Violation[] = [];
-  let lost = 0;
-  let duplicated = 0;
-  for (const { key } of load.acks) {
-    const n = rows.get(key) ?? 0;
-    if (n === 0) lost++;
-    if (n > 1) duplicated++;
-    if (n !== 1 && violations.length < 20) violations.push({ rule: 'an acknowledged key is stored exactly once', detail: `${key}: ${n} rows` });
-  }
-  return { lost, duplicated, violations };
 }
