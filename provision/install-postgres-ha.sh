@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs one role of Bazar's highly available PostgreSQL (pg_auto_failover) on this Debian machine and starts it
-# under systemd, as root:
+# Installs one role of Bazar's highly available PostgreSQL (pg_auto_failover) on this Debian or Ubuntu machine and
+# starts it under systemd, as root:
 #
 #   sudo BAZAR_PG_HOST=<this host's IP> provision/install-postgres-ha.sh monitor
 #   sudo BAZAR_PG_HOST=<this host's IP> BAZAR_PG_MONITOR=<monitor's IP> BAZAR_DB_PASSWORD=<secret> \
@@ -11,7 +11,8 @@
 # standby. Both nodes are installed alike, since which one is primary changes with every failover. docs/ha.md
 # explains the topology, the timeouts and what is promised.
 #
-# Steps: install postgresql-15-auto-failover (without Debian's default cluster), `pg_autoctl create` the role in
+# Steps: install the distribution's PostgreSQL and its pg_auto_failover package (postgresql-15-auto-failover on
+# Debian 12, postgresql-16-auto-failover on Ubuntu 24.04; without the default cluster), `pg_autoctl create` the role in
 # BAZAR_PG_DATA, apply the timeouts in provision/pg-auto-failover/ (the same ones the HA test runs with), install
 # the systemd unit pg_autoctl prints (`pg_autoctl show systemd`), start it and wait for the role's state. On the
 # node that is primary, create the `bazar` login (BAZAR_DB_PASSWORD) and the services' databases. A second run
@@ -32,6 +33,8 @@
 #   BAZAR_DB_PASSWORD  the `bazar` login's password, the same on both nodes (node only; required)
 #   BAZAR_DATABASES    the databases the services own [catalog orders]
 #   BAZAR_SRC          the project tree [the folder above this script]
+#   BAZAR_PG_VERSION   the PostgreSQL major version [the one already set up with pg_auto_failover here, else the
+#                      one the distribution's `postgresql` package depends on]
 set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 
@@ -46,7 +49,6 @@ esac
 
 SRC="$(cd "${BAZAR_SRC:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd -P)"
 SETTINGS="$SRC/provision/pg-auto-failover"
-PG_BIN=/usr/lib/postgresql/15/bin
 HOST="${BAZAR_PG_HOST:-}"
 MONITOR="${BAZAR_PG_MONITOR:-}"
 PORT="${BAZAR_PG_PORT:-5432}"
@@ -77,21 +79,36 @@ if [ "$ROLE" = node ]; then
   done
 fi
 
+# --- packages ------------------------------------------------------------------------------------------------------
+# pg_auto_failover's extension is built for one major version: the one installed with it, or the distribution's.
+installed_version() {
+  local lib
+  for lib in /usr/lib/postgresql/*/lib/pgautofailover.so; do
+    if [ -e "$lib" ]; then basename "$(dirname "$(dirname "$lib")")"; fi
+  done | sort -n | tail -n 1
+}
+VERSION="${BAZAR_PG_VERSION:-$(installed_version)}"
+if [ -z "$VERSION" ]; then
+  apt-get update -q
+  VERSION="$(apt-cache depends postgresql | awk '/^ *Depends: postgresql-[0-9]+$/ && !found { found = 1; sub(/.*-/, ""); print }')"
+fi
+[[ "$VERSION" =~ ^[0-9]+$ ]] || die "cannot tell which PostgreSQL to use; set BAZAR_PG_VERSION (got '$VERSION')"
+PG_BIN="/usr/lib/postgresql/$VERSION/bin"
+
 as_postgres() { runuser -u postgres -- env PATH="$PG_BIN:/usr/bin:/bin" "$@"; }
 psql_local() { as_postgres psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$PORT" "$@"; }
 
-# --- packages ------------------------------------------------------------------------------------------------------
-if ! command -v pg_autoctl >/dev/null 2>&1 || [ ! -x "$PG_BIN/pg_ctl" ]; then
-  # Debian would otherwise create and start a default cluster on 5432 ("15 main") beside ours.
+if ! command -v pg_autoctl >/dev/null 2>&1 || [ ! -e "/usr/lib/postgresql/$VERSION/lib/pgautofailover.so" ]; then
+  # Debian and Ubuntu would otherwise create and start a default cluster on 5432 ("<version> main") beside ours.
   install -d /etc/postgresql-common
   if grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
     sed -i 's/^create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
   else
     echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
   fi
-  log "installing postgresql-15-auto-failover"
+  log "installing postgresql-$VERSION-auto-failover"
   apt-get update -q
-  apt-get install -y -q postgresql-15-auto-failover
+  apt-get install -y -q "postgresql-$VERSION-auto-failover"
 fi
 
 # --- the role's data folder ----------------------------------------------------------------------------------------
