@@ -20,8 +20,14 @@ export interface Sample {
   ok: boolean;
 }
 
-/** The frontend's cache at one moment: live or not, and its hit and miss counts so far. */
+/** One lookup: answered (200) or not, and whether its book was being bought. */
+export interface Lookup extends Sample {
+  forSale: boolean;
+}
+
+/** The frontend's cache at one moment: live or not, its entries, and its hit and miss counts so far. */
 export interface CacheSample extends Sample {
+  entries: number;
   hits: number;
   misses: number;
 }
@@ -38,8 +44,8 @@ export class StoreLoad {
   /** 201s in the order they came. */
   readonly acks: Ack[] = [];
   readonly histories: BuyHistory[] = [];
-  /** Every lookup: answered (200) or not. */
-  readonly lookups: Sample[] = [];
+  /** Every lookup. */
+  readonly lookups: Lookup[] = [];
   /** The frontend's cache every 200 ms: ok while live. */
   readonly cache: CacheSample[] = [];
   private readonly shopper: Shopper;
@@ -80,14 +86,13 @@ export class StoreLoad {
     return this.shopper.close();
   }
 
-  private book(): number {
-    const books = this.store.seed;
-    return books[Math.floor(Math.random() * books.length)].id;
+  private pick<T>(from: T[]): T {
+    return from[Math.floor(Math.random() * from.length)];
   }
 
   private async buyer(id: number): Promise<void> {
     for (let i = 0; this.running; i++) {
-      const history = await this.shopper.buy(this.book(), `ha-${this.run}-${id}-${i}`);
+      const history = await this.shopper.buy(this.pick(this.store.forSale), `ha-${this.run}-${id}-${i}`);
       this.histories.push(history);
       const last = history.attempts[history.attempts.length - 1];
       if (history.outcome === 'confirmed') this.acks.push({ key: history.key, sentAt: last.sentAt, ackedAt: last.at });
@@ -96,8 +101,9 @@ export class StoreLoad {
 
   private async looker(): Promise<void> {
     while (this.running) {
-      const { status } = await this.shopper.send('GET', `/lookup/${this.book()}`);
-      this.lookups.push({ at: Date.now(), ok: status === 200 });
+      const book = this.pick(this.store.seed).id;
+      const { status } = await this.shopper.send('GET', `/lookup/${book}`);
+      this.lookups.push({ at: Date.now(), ok: status === 200, forSale: this.store.forSale.includes(book) });
       await sleep(20);
     }
   }
@@ -105,15 +111,15 @@ export class StoreLoad {
   private async watcher(): Promise<void> {
     while (this.running) {
       const status = await this.store.cacheStatus().catch(() => undefined);
-      if (status) this.cache.push({ at: Date.now(), ok: status.state === 'live', hits: status.hits, misses: status.misses });
+      if (status) this.cache.push({ at: Date.now(), ok: status.state === 'live', entries: status.entries, hits: status.hits, misses: status.misses });
       await sleep(200);
     }
   }
 }
 
-/** How many of the samples taken in [from, to] were ok, of how many. */
-export function okShare(samples: Sample[], from = 0, to = Infinity): { ok: number; of: number } {
-  const within = samples.filter((s) => s.at >= from && s.at <= to);
+/** How many of the samples taken in [from, to] (and passing `which`) were ok, of how many. */
+export function okShare<T extends Sample>(samples: T[], from = 0, to = Infinity, which: (s: T) => boolean = () => true): { ok: number; of: number } {
+  const within = samples.filter((s) => s.at >= from && s.at <= to && which(s));
   return { ok: within.filter((s) => s.ok).length, of: within.length };
 }
 

@@ -16,15 +16,28 @@ import { sample } from '../helpers/metrics';
 /** Copies per book at the start: enough that no buy of the run is turned away as out of stock. */
 const INITIAL_STOCK = 1_000_000;
 
+/**
+ * The seed's books, which the shoppers buy, and as many again that nobody buys during the run (a store's back
+ * catalogue): their cache entries are never invalidated, so lookups of them show what the cache does while the
+ * database is away.
+ */
+function books(): Array<Seeded & Record<string, unknown>> {
+  const seed = (JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Array<Seeded & { title: string }>).map((b) => ({ ...b, stock: INITIAL_STOCK }));
+  const last = Math.max(...seed.map((b) => b.id));
+  return [...seed, ...seed.map((b) => ({ ...b, id: b.id + last, title: `${b.title} (second edition)` }))];
+}
+
 export interface HaStore {
   frontendUrl: string;
   /** The books and their stock at the start. */
   seed: Seeded[];
+  /** The books the shoppers buy; the others are only looked up. */
+  forSale: number[];
   /** The services' own databases, on whichever node is primary (for the checks after the run). */
   catalogDbUrl: string;
   ordersDbUrl: string;
-  /** What the frontend's /status says of its cache now: live, dark or off, and its hits and misses so far. */
-  cacheStatus(): Promise<{ state: string; hits: number; misses: number }>;
+  /** What the frontend's /status says of its cache now: live, dark or off, its entries, hits and misses so far. */
+  cacheStatus(): Promise<{ state: string; entries: number; hits: number; misses: number }>;
   /**
    * Whether the frontend's change streams held: when it lost one (its log), subscribers the catalogs cut off for a
    * late acknowledgement (their metric), and cache entries it dropped after finding itself stalled (its metric).
@@ -38,8 +51,8 @@ export interface HaStore {
 export async function startStore(cluster: HaCluster, dir: string, replicas = 2): Promise<HaStore> {
   const token = randomBytes(24).toString('hex');
   const seedPath = join(dir, 'books.json');
-  const books = (JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Seeded[]).map((b) => ({ ...b, stock: INITIAL_STOCK }));
-  writeFileSync(seedPath, JSON.stringify(books));
+  const seed = books();
+  writeFileSync(seedPath, JSON.stringify(seed));
   const catalogDbUrl = cluster.url('catalog');
   const ordersDbUrl = cluster.url('orders');
   const started: ServiceProcess[] = [];
@@ -64,12 +77,13 @@ export async function startStore(cluster: HaCluster, dir: string, replicas = 2):
     const text = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(2000) })).text();
     return {
       frontendUrl: frontend.url,
-      seed: books,
+      seed,
+      forSale: seed.slice(0, seed.length / 2).map((b) => b.id),
       catalogDbUrl,
       ordersDbUrl,
       async cacheStatus() {
         const res = await fetch(`${frontend.url}/status`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(1000) });
-        return ((await res.json()) as { cache: { state: string; hits: number; misses: number } }).cache;
+        return ((await res.json()) as { cache: { state: string; entries: number; hits: number; misses: number } }).cache;
       },
       async streamCounters() {
         let cutOffs = 0;
