@@ -129,13 +129,25 @@ export class GuestLab {
     const guest = this.guest(g.name);
     const env = { BAZAR_SRC: SHARE, BAZAR_TOPOLOGY: this.topology.name };
     const script = (name: string) => `${SHARE}/provision/${name}`;
-    const node = await guest.exec(['bash', script('install-node.sh')], { env, timeoutMs: 300_000 });
-    const firewall = await guest.exec(['bash', script('install-firewall.sh'), g.name], { env, timeoutMs: 60_000 });
-    const app = await guest.exec(['bash', script('install-app.sh'), g.role], {
-      env: { ...env, BAZAR_GUEST: g.name, BAZAR_USER: 'vagrant', BAZAR_TOKEN: this.token },
-      timeoutMs: 600_000,
-    });
-    return { node, firewall, app };
+    // Like Vagrant, a provisioner that fails stops the ones after it.
+    const steps: Array<[string, () => Promise<CommandResult>]> = [
+      ['node', () => guest.exec(['bash', script('install-node.sh')], { env, timeoutMs: 300_000 })],
+      ['firewall', () => guest.exec(['bash', script('install-firewall.sh'), g.name], { env, timeoutMs: 60_000 })],
+      ['app', () => guest.exec(['bash', script('install-app.sh'), g.role], {
+        env: { ...env, BAZAR_GUEST: g.name, BAZAR_USER: 'vagrant', BAZAR_TOKEN: this.token },
+        timeoutMs: 900_000,
+      })],
+    ];
+    const results: Record<string, CommandResult> = {};
+    for (const [name, step] of steps) {
+      const result = await step();
+      results[name] = result;
+      if (result.code !== 0) {
+        const journal = await guest.exec(['journalctl', '--no-pager', '-n', '40']);
+        throw new Error(`provisioning ${g.name} failed at ${name}:\n${result.stdout}\n${result.stderr}\n--- journal ---\n${journal.stdout}`);
+      }
+    }
+    return results as { node: CommandResult; firewall: CommandResult; app: CommandResult };
   }
 
   /** Requests made one after another from a namespace of the lab: `host`, `stranger` or a guest's. */

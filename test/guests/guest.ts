@@ -61,6 +61,9 @@ export class Guest {
     const nspawnArgs = [
       'systemd-nspawn', '-D', join(stateDir, 'merged'), '--boot', '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${netns}`, `--hostname=${hostname}`, '--console=read-only',
+      // Root in a VM may change its own firewall; nspawn drops this capability unless asked (it covers only the
+      // guest's own network namespace).
+      '--capability=CAP_NET_ADMIN',
       ...this.opts.readOnlyBinds.map((b) => `--bind-ro=${b.host}:${b.guest}`),
       ...this.opts.scratchOverlays.map((o) => `--overlay=${o.host}::${o.guest}`),
     ];
@@ -84,7 +87,12 @@ export class Guest {
       this.pid1 = await this.findPid1();
       if (!this.pid1) await sleep(100);
     }
-    const wait = await this.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(5000, deadline - Date.now()) });
+    // Until systemd is up as PID 1 with its socket, systemctl says nothing or 'offline': ask again.
+    let wait = await this.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(5000, deadline - Date.now()) });
+    while (['', 'offline'].includes(wait.stdout.trim()) && Date.now() < deadline && this.running) {
+      await sleep(200);
+      wait = await this.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(5000, deadline - Date.now()) });
+    }
     const state = wait.stdout.trim();
     if (state !== 'running' && state !== 'degraded') {
       throw new Error(`guest ${this.opts.name} is '${state}' after booting\n${wait.stderr}\n${this.tail()}`);
