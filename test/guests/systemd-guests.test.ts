@@ -229,7 +229,7 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     const g = one('catalog');
     const before = await snapshot();
     const [old] = await pm2List(g);
-    await lab!.guest(g.name).mustExec(['kill', '-9', String(old.pid)]);
+    await lab!.guest(g.name).mustExec(['bash', '-c', 'kill -9 "$1"', 'kill', String(old.pid)]);
     const started = Date.now();
     const restarted = await waitFor('pm2 to restart the catalog', 30_000, async () => {
       const [p] = await pm2List(g);
