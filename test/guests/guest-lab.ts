@@ -156,7 +156,9 @@ export class GuestLab {
     return JSON.parse(out) as ProbeResult[];
   }
 
+  /** A clean poweroff of every guest still running (SIGKILL for one that does not stop), then the network. */
   async destroy(): Promise<string[]> {
+    await Promise.allSettled([...this.guests.values()].map((guest) => guest.shutdown(30_000)));
     for (const guest of this.guests.values()) guest.kill();
     await Promise.all([...this.guests.values()].map((guest) => guest.waitExited(10_000)));
     const notes = await this.net.destroy();

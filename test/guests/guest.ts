@@ -123,7 +123,7 @@ export class Guest {
 
   /** A clean shutdown from inside (systemctl poweroff), waiting until the container has exited. */
   async shutdown(timeoutMs = 60_000): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || !this.pid1) return;
     await this.exec(['systemctl', 'poweroff'], { timeoutMs: 10_000 });
     const stopped = await Promise.race([this.exited!.then(() => true), sleep(timeoutMs).then(() => false)]);
     this.pid1 = 0;

@@ -245,6 +245,25 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     expect(await snapshot()).to.deep.equal(before);
   });
 
+  it('when the catalog guest is provisioned again (vagrant provision), then the code is replaced, the data kept, and the unit stays active', async () => {
+    const g = one('catalog');
+    const guest = lab!.guest(g.name);
+    const before = await snapshot();
+    await guest.mustExec(['touch', '/opt/bazar/left-by-the-old-install']);
+    const [old] = await pm2List(g);
+    const t = Date.now();
+    const again = await lab!.provision(g);
+    console.log(`      provision ${g.name} again: ${seconds(Date.now() - t)}`);
+    expect(again.node.stdout).to.match(/pm2 \d+\.\d+\.\d+ is present; skipping the pm2 install/);
+    expect(again.app.stdout).to.include('stopped the running catalog');
+    expect((await guest.exec(['test', '-e', '/opt/bazar/left-by-the-old-install'])).code).to.equal(1);
+    expect((await guest.exec(['systemctl', 'is-active', 'pm2-vagrant.service'])).stdout.trim()).to.equal('active');
+    const list = await pm2List(g);
+    expect(list.map((p) => [p.name, p.pm2_env.status])).to.deep.equal([[g.role, 'online']]);
+    expect(list[0].pid).not.to.equal(old.pid);
+    expect(await snapshot()).to.deep.equal(before);
+  });
+
   it('when every guest is shut down and booted again, then the store serves again with its data and an order made before is listed', async () => {
     const [bought] = await lab!.probe('host', [{ method: 'POST', url: `${lab!.url(one('frontend'))}/buy/3` }]);
     expect(bought.status, JSON.stringify(bought)).to.equal(201);
