@@ -20,6 +20,8 @@ const shared = {
   HOST: host,
   LOG_LEVEL: env.LOG_LEVEL || 'info',
   BAZAR_TOKEN: env.BAZAR_TOKEN || '',
+  // A deployment host names a file instead, so `pm2 save` writes the file's path, not the secret, into its dump.
+  BAZAR_TOKEN_FILE: env.BAZAR_TOKEN_FILE || '',
   SHUTDOWN_GRACE_MS: '5000',
 };
 
