@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
+import type { Book } from '../../common/schemas';
 import { startService, type ServiceName, type ServiceProcess } from '../../support/service-process';
 import type { HaCluster } from '../helpers/ha-cluster';
 import type { Seeded } from '../helpers/invariants';
@@ -21,8 +22,8 @@ const INITIAL_STOCK = 1_000_000;
  * catalogue): their cache entries are never invalidated, so lookups of them show what the cache does while the
  * database is away.
  */
-function books(): Array<Seeded & Record<string, unknown>> {
-  const seed = (JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Array<Seeded & { title: string }>).map((b) => ({ ...b, stock: INITIAL_STOCK }));
+function books(): Book[] {
+  const seed = (JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Book[]).map((b) => ({ ...b, stock: INITIAL_STOCK }));
   const last = Math.max(...seed.map((b) => b.id));
   return [...seed, ...seed.map((b) => ({ ...b, id: b.id + last, title: `${b.title} (second edition)` }))];
 }
