@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../common/postgres';
+import { isConnectionLost } from '../../common/connection-lost';
+import { PgDatabase, migrate, type Queryable } from '../../common/postgres';
 import { normalizeTopic } from '../../common/topic';
 import type { Book, TopicResult } from '../../common/schemas';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
@@ -184,10 +185,8 @@ export class PgCatalogStore implements CatalogStore {
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.purchaseOnce(id, orderId);
-        // The lost attempt may be the one that applied it: say so, so the change is published (an extra cache
-        // invalidation costs a miss; a missing one would leave caches stale).
-        return attempt > 1 && result.kind === 'replayed' ? { ...result, kind: 'applied' } : result;
+        // A replay here may be the lost attempt's own commit; replays are published too (PublishingStore).
+        return await this.purchaseOnce(id, orderId);
       } catch (err) {
         if (attempt >= PURCHASE_ATTEMPTS || !isConnectionLost(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));

@@ -10,6 +10,13 @@ import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult
  * new write method cannot be added to the interface without the compiler asking how it is published.
  */
 export class PublishingStore implements CatalogStore {
+  /**
+   * Each book's normalized topic, once read. No write changes a book's topic (updates touch stock and price), so it
+   * is read once per book and process; a purchase then publishes without another query, also when the database
+   * has just gone away.
+   */
+  private readonly topics = new Map<number, string>();
+
   constructor(
     private readonly inner: CatalogStore,
     private readonly feed: ChangeFeed,
@@ -50,11 +57,13 @@ export class PublishingStore implements CatalogStore {
 
   async purchase(id: number, orderId: string): Promise<PurchaseResult> {
     const result = await this.timed('purchase', () => this.inner.purchase(id, orderId));
-    // Only an applied, successful purchase changes a book; replays and "out of stock" leave every answer as it was.
-    if (result.kind === 'applied' && result.purchase.outcome === 'purchased') {
+    // Only a purchase that took a copy changes a book; "out of stock" leaves every answer as it was. A replay is
+    // published too: the first attempt may have committed and then lost its answer (the database went away right
+    // after the COMMIT), so nobody heard of the change yet. An extra invalidation costs a miss; a missing one would
+    // leave caches stale.
+    if ((result.kind === 'applied' || result.kind === 'replayed') && result.purchase.outcome === 'purchased') {
       // Search answers list no stock today, but invalidating the topic keeps them right if they ever do.
-      const book = await this.inner.getBook(id);
-      await this.feed.publish({ ids: [id], topics: book ? [normalizeTopic(book.topic)] : 'all' });
+      await this.feed.publish({ ids: [id], topics: await this.topicOf(id) });
     }
     return result;
   }
@@ -73,6 +82,21 @@ export class PublishingStore implements CatalogStore {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  /**
+   * The topic to invalidate with a change of book `id`. The purchase is committed whatever happens to the read: if
+   * the database is gone already (its first purchase here, at the moment of a failover), every topic goes.
+   */
+  private async topicOf(id: number): Promise<string[] | 'all'> {
+    let topic = this.topics.get(id);
+    if (topic === undefined) {
+      const book = await this.inner.getBook(id).catch(() => null);
+      if (!book) return 'all';
+      topic = normalizeTopic(book.topic);
+      this.topics.set(id, topic);
+    }
+    return [topic];
   }
 
   private async timed<T>(op: string, write: () => Promise<T>): Promise<T> {

@@ -13,7 +13,7 @@ import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { tempDir } from '../helpers/stack';
 import { startCluster, type Cluster } from './cluster';
 import { inject, schedule, seeded, type FaultRecord } from './faults';
-import { checkInvariants, type Seeded } from './invariants';
+import { checkInvariants, readSqliteSnapshot, type Seeded } from '../helpers/invariants';
 import { Load, sleep } from './load';
 
 function envInt(name: string, fallback: number): number {
@@ -125,8 +125,7 @@ async function main(): Promise<number> {
     await load.close();
 
     const { violations, figures } = checkInvariants(
-      join(tmp.dir, 'catalog.db'),
-      join(tmp.dir, 'orders.db'),
+      readSqliteSnapshot(join(tmp.dir, 'catalog.db'), join(tmp.dir, 'orders.db')),
       seedBooks,
       load.stats.histories,
     );

@@ -11,12 +11,58 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../support/ports';
 
-/** Where Debian puts the server binaries; PG_BIN names another folder. */
-const BIN_DIRS = process.env.PG_BIN
+/** Where Debian puts the server binaries, newest first; PG_BIN names another folder. */
+export const PG_BIN_DIRS = process.env.PG_BIN
   ? [process.env.PG_BIN]
   : ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
 
-const PG_BIN = BIN_DIRS.find((dir) => existsSync(join(dir, 'pg_ctl')));
+/**
+ * The first of PG_BIN_DIRS that holds pg_ctl and, when given, `extension` in the version's lib/ folder (an
+ * extension is built for one major version).
+ */
+export function findPgBin(extension?: string): string | undefined {
+  return PG_BIN_DIRS.find(
+    (dir) => existsSync(join(dir, 'pg_ctl')) && (!extension || existsSync(join(dir, '..', 'lib', extension))),
+  );
+}
+
+const PG_BIN = findPgBin();
+
+/**
+ * spawn()/execFile() options that run a command as `postgres` when we are root (initdb refuses root), and as
+ * ourselves otherwise.
+ */
+export const asPostgres: { uid?: number; gid?: number } = postgresIds();
+
+function postgresIds(): { uid?: number; gid?: number } {
+  if (userInfo().uid !== 0) return {};
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return {}; // no postgres user: PostgreSQL is not installed, which the callers' prerequisite checks report
+  }
+}
+
+/** Makes `path` (mode 700) owned by the servers' user. */
+export function ownedDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (asPostgres.uid !== undefined) chownSync(path, asPostgres.uid, asPostgres.gid!);
+  return path;
+}
+
+/**
+ * A new data folder at `dataDir` made by `bin`'s initdb (trust, superuser `postgres`), with `settings` in its
+ * postgresql.auto.conf: read after postgresql.conf and anything it includes, so these win.
+ */
+export function initdb(bin: string, dataDir: string, settings: string): void {
+  ownedDir(dataDir);
+  execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
+    ...asPostgres,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  writeFileSync(join(dataDir, 'postgresql.auto.conf'), settings);
+}
 
 export interface PgNode {
   port: number;
@@ -43,33 +89,19 @@ export interface PgCluster {
   stop(): void;
 }
 
-const asRoot = userInfo().uid === 0;
-
 /** A PostgreSQL binary, run as the `postgres` user when we are root, else as ourselves. */
-function command(bin: string, args: string[]): [string, string[]] {
-  return asRoot ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN!, bin), ...args]] : [join(PG_BIN!, bin), args];
-}
-
 function run(bin: string, args: string[], options: { quiet?: boolean } = {}): string {
-  const [file, argv] = command(bin, args);
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', options.quiet ? 'ignore' : 'pipe'] });
+  return execFileSync(join(PG_BIN!, bin), args, {
+    ...asPostgres,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', options.quiet ? 'ignore' : 'pipe'],
+  });
 }
 
 const execFileAsync = promisify(execFile);
 
 async function runAsync(bin: string, args: string[]): Promise<void> {
-  const [file, argv] = command(bin, args);
-  await execFileAsync(file, argv);
-}
-
-function ownedDir(path: string): string {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-    chownSync(path, uid, gid);
-  }
-  return path;
+  await execFileAsync(join(PG_BIN!, bin), args, asPostgres);
 }
 
 function node(root: string, name: string, port: number): PgNode {
@@ -119,20 +151,19 @@ export async function startPostgres(
   options: { standby?: boolean; maxConnections?: number } = {},
 ): Promise<PgCluster> {
   if (!PG_BIN) {
-    const message = `PostgreSQL binaries not found in ${BIN_DIRS.join(', ')} (Debian: apt-get install postgresql)`;
+    const message = `PostgreSQL binaries not found in ${PG_BIN_DIRS.join(', ')} (Debian: apt-get install postgresql)`;
     if (process.env.CI === 'true') throw new Error(`${message}; CI must run the PostgreSQL tests`);
     process.stderr.write(`\n  SKIPPED (${context.test?.parent?.fullTitle()}): ${message}\n\n`);
     context.skip();
   }
   const root = mkdtempSync(join(tmpdir(), 'bazar-pg-'));
-  if (asRoot) execFileSync('chmod', ['755', root]);
+  if (asPostgres.uid !== undefined) execFileSync('chmod', ['755', root]);
   const [primaryPort, standbyPort] = await freePorts(2);
   const primary = node(root, 'primary', primaryPort);
   const nodes = [primary];
   let standby: PgNode | undefined;
   try {
-    run('initdb', ['-D', primary.dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], { quiet: true });
-    writeFileSync(join(primary.dataDir, 'postgresql.auto.conf'), `${SETTINGS}max_connections = ${options.maxConnections ?? 100}\n`);
+    initdb(PG_BIN, primary.dataDir, `${SETTINGS}max_connections = ${options.maxConnections ?? 100}\n`);
     writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
     await primary.start();
     if (options.standby) {
