@@ -4,32 +4,23 @@
  * When run as root the server runs as the `postgres` user (initdb refuses root). Optional `standby`: a streaming
  * replica made with pg_basebackup, for tests of a multi-host URL and a promotion.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../support/ports';
+import {
+  BASE_SETTINGS,
+  PostgresBinaries,
+  findPostgresBin,
+  initdb,
+  missingPostgresMessage,
+  pgNode,
+  type PgNode,
+} from '../../support/postgres-server';
 
-/** Where Debian puts the server binaries; PG_BIN names another folder. */
-const BIN_DIRS = process.env.PG_BIN
-  ? [process.env.PG_BIN]
-  : ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+export type { PgNode } from '../../support/postgres-server';
 
-const PG_BIN = BIN_DIRS.find((dir) => existsSync(join(dir, 'pg_ctl')));
-
-export interface PgNode {
-  port: number;
-  dataDir: string;
-  /**
-   * Stops the server: 'fast' is a clean shutdown, 'immediate' is a crash (no checkpoint, recovery on start).
-   * Asynchronous, like the other changes below, so the code under test keeps running meanwhile.
-   */
-  stop(mode?: 'fast' | 'immediate'): Promise<void>;
-  start(): Promise<void>;
-  /** Standby only: ends recovery so the node accepts writes. */
-  promote(): Promise<void>;
-}
+const PG_BIN = findPostgresBin();
 
 export interface PgCluster {
   primary: PgNode;
@@ -43,107 +34,73 @@ export interface PgCluster {
   stop(): void;
 }
 
-const asRoot = userInfo().uid === 0;
-
-/** A PostgreSQL binary, run as the `postgres` user when we are root, else as ourselves. */
-function command(bin: string, args: string[]): [string, string[]] {
-  return asRoot ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN!, bin), ...args]] : [join(PG_BIN!, bin), args];
-}
-
-function run(bin: string, args: string[], options: { quiet?: boolean } = {}): string {
-  const [file, argv] = command(bin, args);
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', options.quiet ? 'ignore' : 'pipe'] });
-}
-
-const execFileAsync = promisify(execFile);
-
-async function runAsync(bin: string, args: string[]): Promise<void> {
-  const [file, argv] = command(bin, args);
-  await execFileAsync(file, argv);
-}
-
-function ownedDir(path: string): string {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-    chownSync(path, uid, gid);
-  }
-  return path;
-}
-
-function node(root: string, name: string, port: number): PgNode {
-  // One folder per node owned by the server's user: its data, its unix socket and its log.
-  const home = ownedDir(join(root, name));
-  const dataDir = join(home, 'data');
-  const socketDir = ownedDir(join(home, 'socket'));
-  const log = join(home, 'server.log');
-  const options = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`;
-  return {
-    port,
-    dataDir,
-    start: () => runAsync('pg_ctl', ['-D', dataDir, '-l', log, '-o', options, '-w', '-t', '60', 'start']),
-    stop: async (mode = 'fast') => {
-      if (existsSync(join(dataDir, 'postmaster.pid'))) await runAsync('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop']);
-    },
-    promote: () => runAsync('pg_ctl', ['-D', dataDir, '-w', 'promote']),
-  };
+/** A node with its own folder owned by the server's user: its data, its unix socket and its log. */
+function node(pg: PostgresBinaries, root: string, name: string, port: number): PgNode {
+  const home = pg.ownedDir(join(root, name));
+  return pgNode(pg, home, port, pg.ownedDir(join(home, 'socket')));
 }
 
 /** Stops a node at once, whatever state it is in; for cleaning up. */
-function kill(dataDir: string): void {
-  if (existsSync(join(dataDir, 'postmaster.pid'))) run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { quiet: true });
+function kill(pg: PostgresBinaries, n: PgNode): void {
+  if (n.running()) pg.run('pg_ctl', ['-D', n.dataDir, '-m', 'immediate', '-w', 'stop'], { quiet: true });
 }
 
 /**
- * The settings the tests run with. fsync and synchronous_commit stay on; the rest keeps a cluster small (two
- * cores are shared by the whole suite). The standby copies them, so it allows the primary's max_connections, as
- * recovery requires.
+ * The settings the tests run with: ours (fsync and synchronous_commit on, small), plus streaming to a standby.
+ * The standby copies them, so it allows the primary's max_connections, as recovery requires.
  */
-const SETTINGS = `
-fsync = on
-synchronous_commit = on
-shared_buffers = 32MB
-wal_level = replica
+const SETTINGS = `${BASE_SETTINGS}wal_level = replica
 max_wal_senders = 4
 hot_standby = on
-log_min_messages = warning
 `;
+
+export interface PostgresOptions {
+  standby?: boolean;
+  maxConnections?: number;
+}
+
+/** True when a throwaway cluster can be made here; when not, `missingPostgresMessage()` says what to install. */
+export const postgresInstalled = (): boolean => PG_BIN !== undefined;
 
 /**
  * Starts a cluster, or skips the calling suite loudly when the PostgreSQL binaries are missing; under CI=true
  * their absence is a failure, not a skip. Call from a `before` hook with its `this`.
  */
-export async function startPostgres(
-  context: Mocha.Context,
-  options: { standby?: boolean; maxConnections?: number } = {},
-): Promise<PgCluster> {
+export async function startPostgres(context: Mocha.Context, options: PostgresOptions = {}): Promise<PgCluster> {
   if (!PG_BIN) {
-    const message = `PostgreSQL binaries not found in ${BIN_DIRS.join(', ')} (Debian: apt-get install postgresql)`;
+    const message = missingPostgresMessage();
     if (process.env.CI === 'true') throw new Error(`${message}; CI must run the PostgreSQL tests`);
     process.stderr.write(`\n  SKIPPED (${context.test?.parent?.fullTitle()}): ${message}\n\n`);
     context.skip();
   }
+  return createPostgres(options);
+}
+
+/** Starts a throwaway cluster (for callers outside mocha: check `postgresInstalled()` first). */
+export async function createPostgres(options: PostgresOptions = {}): Promise<PgCluster> {
+  if (!PG_BIN) throw new Error(missingPostgresMessage());
+  const pg = new PostgresBinaries(PG_BIN);
   const root = mkdtempSync(join(tmpdir(), 'bazar-pg-'));
-  if (asRoot) execFileSync('chmod', ['755', root]);
+  // The server's user must get through to its folders below.
+  if (userInfo().uid === 0) chmodSync(root, 0o755);
   const [primaryPort, standbyPort] = await freePorts(2);
-  const primary = node(root, 'primary', primaryPort);
+  const primary = node(pg, root, 'primary', primaryPort);
   const nodes = [primary];
   let standby: PgNode | undefined;
   try {
-    run('initdb', ['-D', primary.dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], { quiet: true });
+    initdb(pg, primary.dataDir);
     writeFileSync(join(primary.dataDir, 'postgresql.auto.conf'), `${SETTINGS}max_connections = ${options.maxConnections ?? 100}\n`);
     writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
     await primary.start();
     if (options.standby) {
-      standby = node(root, 'standby', standbyPort);
+      standby = node(pg, root, 'standby', standbyPort);
       // -R writes the standby's primary_conninfo and standby.signal; -X stream copies the WAL made meanwhile.
-      run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standby.dataDir, '-R', '-X', 'stream'], { quiet: true });
+      pg.run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standby.dataDir, '-R', '-X', 'stream'], { quiet: true });
       await standby.start();
       nodes.push(standby);
     }
   } catch (err) {
-    nodes.forEach((n) => kill(n.dataDir));
+    nodes.forEach((n) => kill(pg, n));
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
@@ -153,7 +110,7 @@ export async function startPostgres(
     standby,
     url: (database, at = primary) => `postgres://postgres@127.0.0.1:${at.port}/${database}`,
     psql: (database, sql, at = primary) =>
-      run('psql', ['-h', '127.0.0.1', '-p', String(at.port), '-U', 'postgres', '-d', database, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]).trim(),
+      pg.run('psql', ['-h', '127.0.0.1', '-p', String(at.port), '-U', 'postgres', '-d', database, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]).trim(),
     async createDatabase(prefix = 'test') {
       const name = `${prefix}_${process.pid}_${++counter}`;
       cluster.psql('postgres', `CREATE DATABASE ${name}`);
@@ -162,7 +119,7 @@ export async function startPostgres(
     stop() {
       for (const n of nodes.reverse()) {
         try {
-          kill(n.dataDir);
+          kill(pg, n);
         } catch {
           // already stopped by the test
         }
@@ -177,7 +134,7 @@ export async function startPostgres(
  * One cluster for the enclosing describe block: started before its first test, stopped after its last. Returns
  * a getter, because the cluster exists only once the `before` hook has run.
  */
-export function usePostgres(options: { standby?: boolean; maxConnections?: number } = {}): () => PgCluster {
+export function usePostgres(options: PostgresOptions = {}): () => PgCluster {
   let cluster: PgCluster | undefined;
   before(async function () {
     this.timeout(120_000);
