@@ -63,6 +63,11 @@ export class PostgresBinaries {
   /** Creates `path` (mode 700) for the server's user to own. */
   ownedDir(path: string): string {
     mkdirSync(path, { recursive: true, mode: 0o700 });
+    return this.handOver(path);
+  }
+
+  /** Makes the server's user the owner of `path` (when we are root; otherwise it is ours, and so its). */
+  handOver(path: string): string {
     if (asRoot) {
       const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
       chownSync(path, id('-u'), id('-g'));

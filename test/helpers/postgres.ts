@@ -63,16 +63,20 @@ export interface PostgresOptions {
 export const postgresInstalled = (): boolean => PG_BIN !== undefined;
 
 /**
- * Starts a cluster, or skips the calling suite loudly when the PostgreSQL binaries are missing; under CI=true
- * their absence is a failure, not a skip. Call from a `before` hook with its `this`.
+ * Skips the calling suite loudly when the PostgreSQL binaries are missing; under CI=true their absence is a
+ * failure, not a skip. Call from a `before` hook with its `this`.
  */
+export function requirePostgres(context: Mocha.Context): void {
+  if (PG_BIN) return;
+  const message = missingPostgresMessage();
+  if (process.env.CI === 'true') throw new Error(`${message}; CI must run the PostgreSQL tests`);
+  process.stderr.write(`\n  SKIPPED (${context.test?.parent?.fullTitle()}): ${message}\n\n`);
+  context.skip();
+}
+
+/** Starts a cluster, or skips the calling suite as `requirePostgres` does. Call from a `before` hook with its `this`. */
 export async function startPostgres(context: Mocha.Context, options: PostgresOptions = {}): Promise<PgCluster> {
-  if (!PG_BIN) {
-    const message = missingPostgresMessage();
-    if (process.env.CI === 'true') throw new Error(`${message}; CI must run the PostgreSQL tests`);
-    process.stderr.write(`\n  SKIPPED (${context.test?.parent?.fullTitle()}): ${message}\n\n`);
-    context.skip();
-  }
+  requirePostgres(context);
   return createPostgres(options);
 }
 
