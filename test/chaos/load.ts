@@ -16,18 +16,30 @@ export interface BuyHistory {
   outcome: 'confirmed' | 'rejected' | 'unknown';
 }
 
+/** One shopper's operation as a whole (a read with its retry, a buy with all its retries), for success ratios. */
+export interface Operation {
+  kind: 'read' | 'buy';
+  startedAt: number;
+  endedAt: number;
+  /** A read answered without a 5xx; a buy that ended confirmed or with a definite no (out of stock). */
+  ok: boolean;
+}
+
 export interface LoadStats {
   reads: number;
-  readFailures: number;
+  /** Reads whose first try got no answer or a 5xx (each was tried once more). */
+  readRetries: number;
   buys: number;
   retries: number;
   negativeStockSeen: Array<{ item: number; stock: number; at: number }>;
   histories: BuyHistory[];
   latenciesMs: number[];
+  operations: Operation[];
 }
 
 export interface LoadOptions {
-  url: string;
+  /** Every frontend: a shopper sends each operation to the next one, and a retry to the one after. */
+  urls: string[];
   clients: number;
   books: number[];
   hotBook: number;
@@ -41,18 +53,23 @@ const RETRYABLE_CODES = new Set(['upstream_unavailable', 'request_in_progress', 
 
 /**
  * Clients that behave like careful shoppers: 80 % lookups and searches, 20 % buys (half of them the hot book), each
- * buy with its own Idempotency-Key, retried with that key on timeout, connection failure, 503 or "in progress".
+ * buy with its own Idempotency-Key, retried with that key on timeout, connection failure, 503 or "in progress"; a
+ * read that got no answer or a 5xx is tried once more. With several frontends each try goes to the next one, as a
+ * browser falls over to the next address of a name (or a load balancer to the next backend).
  */
 export class Load {
   readonly stats: LoadStats = {
     reads: 0,
-    readFailures: 0,
+    readRetries: 0,
     buys: 0,
     retries: 0,
     negativeStockSeen: [],
     histories: [],
     latenciesMs: [],
+    operations: [],
   };
+  /** Operations take turns at the frontends. */
+  private nextFrontend = 0;
   private running = false;
   private readonly workers: Promise<void>[] = [];
   private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 4000, connect: { timeout: 2000 } });
@@ -73,13 +90,15 @@ export class Load {
   /** One buy with its retries; also used after the faults to show buys succeed again. */
   async buy(item: number, key: string): Promise<BuyHistory> {
     const history: BuyHistory = { key, item, attempts: [], outcome: 'unknown' };
+    const startedAt = Date.now();
+    const first = this.nextFrontend++;
     this.stats.buys++;
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
       if (attempt > 0) {
         this.stats.retries++;
         await sleep(Math.random() * Math.min(2000, 200 * 2 ** attempt));
       }
-      const answer = await this.send('POST', `/buy/${item}`, { 'idempotency-key': key });
+      const answer = await this.send(first + attempt, 'POST', `/buy/${item}`, { 'idempotency-key': key });
       const body = answer.json as { order_id?: string; error?: { code?: string } } | undefined;
       history.attempts.push({ at: Date.now(), status: answer.status, code: body?.error?.code, orderId: body?.order_id });
       if (answer.status === 201) {
@@ -93,6 +112,7 @@ export class Load {
       }
     }
     this.stats.histories.push(history);
+    this.stats.operations.push({ kind: 'buy', startedAt, endedAt: Date.now(), ok: history.outcome !== 'unknown' });
     return history;
   }
 
@@ -109,28 +129,38 @@ export class Load {
         await this.buy(item, `chaos-${process.pid}-${id}-${seq++}`);
       } else if (Math.random() < 0.5) {
         const item = books[Math.floor(Math.random() * books.length)];
-        const answer = await this.send('GET', `/lookup/${item}`);
-        this.read(answer.status);
+        const answer = await this.read(`/lookup/${item}`);
         const stock = (answer.json as { stock?: number } | undefined)?.stock;
         if (typeof stock === 'number' && stock < 0) this.stats.negativeStockSeen.push({ item, stock, at: Date.now() });
       } else {
         const topic = topics[Math.floor(Math.random() * topics.length)];
-        this.read((await this.send('GET', `/search/${encodeURIComponent(topic)}`)).status);
+        await this.read(`/search/${encodeURIComponent(topic)}`);
       }
       await sleep(5 + Math.random() * 20);
     }
   }
 
-  private read(status: number): void {
+  /** A read, tried once more (on the next frontend) when it got no answer or a 5xx; a 404 is an answer. */
+  private async read(path: string): Promise<{ status: number; json: unknown }> {
+    const startedAt = Date.now();
+    const failed = (status: number) => status === 0 || status >= 500;
+    const first = this.nextFrontend++;
     this.stats.reads++;
-    // A 404 (the unknown topic) is an answer; no answer or a 5xx is a failure.
-    if (status === 0 || status >= 500) this.stats.readFailures++;
+    let answer = await this.send(first, 'GET', path);
+    if (failed(answer.status)) {
+      this.stats.readRetries++;
+      answer = await this.send(first + 1, 'GET', path);
+    }
+    this.stats.operations.push({ kind: 'read', startedAt, endedAt: Date.now(), ok: !failed(answer.status) });
+    return answer;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}) {
+  /** One request to frontend number `frontend` (modulo how many there are). */
+  private async send(frontend: number, method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}) {
     const started = performance.now();
+    const url = this.options.urls[frontend % this.options.urls.length];
     try {
-      const res = await request(`${this.options.url}${path}`, {
+      const res = await request(`${url}${path}`, {
         method,
         headers: { accept: 'application/json', ...headers },
         dispatcher: this.agent,
