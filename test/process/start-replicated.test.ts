@@ -34,11 +34,34 @@ async function replicaPorts(): Promise<Ports & { env: Record<string, string> }> 
   };
 }
 
-/** A folder the server's user can get into when we are root (mkdtemp makes it 700). */
-function dataDir(): ReturnType<typeof tempDir> {
+interface Session {
+  dir: string;
+  /** Starts the script with `env` on top of BAZAR_DATA_DIR and waits until it lists the replicas. */
+  start(env: Record<string, string>): Promise<Foreground>;
+}
+
+/**
+ * Runs `work` with a fresh data folder (one the server's user can get into when we are root: mkdtemp makes it
+ * 700); afterwards stops any run it left going, as Ctrl-C would, and removes the folder.
+ */
+async function withDataDir(work: (session: Session) => Promise<void>): Promise<void> {
   const tmp = tempDir('bazar-start-replicated-');
   if (userInfo().uid === 0) chmodSync(tmp.dir, 0o755);
-  return tmp;
+  const runs: Foreground[] = [];
+  const start = async (env: Record<string, string>) => {
+    const run = await runForeground(SCRIPT, { ...env, BAZAR_DATA_DIR: tmp.dir }, READY, 90_000);
+    runs.push(run);
+    return run;
+  };
+  try {
+    await work({ dir: tmp.dir, start });
+  } finally {
+    for (const run of runs.filter((r) => r.child.exitCode === null)) {
+      run.child.kill('SIGINT');
+      await run.exited;
+    }
+    tmp.remove();
+  }
 }
 
 async function buy(frontend: number, book: number, key: string): Promise<{ status: number; body: any }> {
@@ -90,14 +113,11 @@ describe('npm run start:replicated: two replicas of every tier over PostgreSQL',
       requirePostgres(this);
     });
 
-    it('when started, then it makes a local PostgreSQL, buys go on after a catalog replica is SIGKILLed, Ctrl-C stops every process, and a second start finds the data', async () => {
-      const tmp = dataDir();
-      const ports = await replicaPorts();
-      const pgPort = Number(ports.env.PG_PORT);
-      const env = { ...ports.env, BAZAR_DATA_DIR: tmp.dir };
-      let run: Foreground | undefined;
-      try {
-        run = await runForeground(SCRIPT, env, READY, 90_000);
+    it('when started, then it makes a local PostgreSQL, buys go on after a catalog replica is SIGKILLed, Ctrl-C stops every process, and a second start finds the data', () =>
+      withDataDir(async ({ dir, start }) => {
+        const ports = await replicaPorts();
+        const pgPort = Number(ports.env.PG_PORT);
+        let run = await start(ports.env);
         const printed = run.output.join('\n');
         expect(printed).to.include(`made a new PostgreSQL cluster on 127.0.0.1:${pgPort}`);
         expect(printed).to.include(`the store is open at http://127.0.0.1:${ports.frontends[0]}/ and http://127.0.0.1:${ports.frontends[1]}/`);
@@ -117,76 +137,51 @@ describe('npm run start:replicated: two replicas of every tier over PostgreSQL',
 
         // pm2 starts the killed replica again, under a new PID.
         expect(await waitUntilReady(`http://127.0.0.1:${ports.catalogs[0]}/readyz`, { timeoutMs: 15_000 })).to.equal(true);
-        const pids = [...pm2Pids(tmp.dir), postmasterPid(tmp.dir)];
+        const pids = [...pm2Pids(dir), postmasterPid(dir)];
         expect(pids.filter(alive)).to.have.length(7);
         expect(pids).not.to.include(catalog1);
         await stopAndCheck(run, ports, pids);
-        expect(existsSync(join(tmp.dir, 'postgres', 'data', 'postmaster.pid'))).to.equal(false);
+        expect(existsSync(join(dir, 'postgres', 'data', 'postmaster.pid'))).to.equal(false);
 
-        run = await runForeground(SCRIPT, env, READY, 90_000);
+        run = await start(ports.env);
         expect(run.output.join('\n')).to.include(`bazar: PostgreSQL on 127.0.0.1:${pgPort}`);
         expect(await stock(f1, 2)).to.equal(before - 2);
-        await stopAndCheck(run, ports, [...pm2Pids(tmp.dir), postmasterPid(tmp.dir)]);
-      } finally {
-        if (run && run.child.exitCode === null) {
-          run.child.kill('SIGINT');
-          await run.exited;
-        }
-        tmp.remove();
-      }
-    });
+        await stopAndCheck(run, ports, [...pm2Pids(dir), postmasterPid(dir)]);
+      }));
   });
 
-  it('when no PostgreSQL binaries are installed, then it stops at once and names the Debian package', async () => {
-    const tmp = dataDir();
-    try {
-      const { code, output } = await runToExit(SCRIPT, { BAZAR_DATA_DIR: tmp.dir, PG_BIN: join(tmp.dir, 'no-such-bin') });
+  it('when no PostgreSQL binaries are installed, then it stops at once and names the Debian package', () =>
+    withDataDir(async ({ dir }) => {
+      const { code, output } = await runToExit(SCRIPT, { BAZAR_DATA_DIR: dir, PG_BIN: join(dir, 'no-such-bin') });
       expect(code).to.equal(1);
       expect(output).to.match(/^bazar: PostgreSQL binaries \(initdb, pg_ctl\) not found in \S+no-such-bin; install Debian's package: apt-get install postgresql/);
-      expect(existsSync(join(tmp.dir, 'pm2'))).to.equal(false);
-    } finally {
-      tmp.remove();
-    }
-  });
+      expect(existsSync(join(dir, 'pm2'))).to.equal(false);
+    }));
 
   describe('with CATALOG_DATABASE_URL and ORDER_DATABASE_URL', () => {
     const cluster = usePostgres();
 
-    it('when started, then the replicas use those databases, and Ctrl-C leaves that server running', async () => {
-      const pg = cluster();
-      const [catalogDb, ordersDb] = [await pg.createDatabase('catalog'), await pg.createDatabase('orders')];
-      const tmp = dataDir();
-      const ports = await replicaPorts();
-      const env = { ...ports.env, BAZAR_DATA_DIR: tmp.dir, CATALOG_DATABASE_URL: pg.url(catalogDb), ORDER_DATABASE_URL: pg.url(ordersDb) };
-      let run: Foreground | undefined;
-      try {
-        run = await runForeground(SCRIPT, env, READY, 90_000);
+    it('when started, then the replicas use those databases, and Ctrl-C leaves that server running', () =>
+      withDataDir(async ({ dir, start }) => {
+        const pg = cluster();
+        const [catalogDb, ordersDb] = [await pg.createDatabase('catalog'), await pg.createDatabase('orders')];
+        const ports = await replicaPorts();
+        const run = await start({ ...ports.env, CATALOG_DATABASE_URL: pg.url(catalogDb), ORDER_DATABASE_URL: pg.url(ordersDb) });
         expect(run.output.join('\n')).to.include('PostgreSQL from CATALOG_DATABASE_URL and ORDER_DATABASE_URL');
         const answer = await buy(ports.frontends[1], 3, 'given-urls');
         expect(answer.status).to.equal(201);
         expect(pg.psql(ordersDb, `SELECT status FROM orders WHERE order_id = '${answer.body.order_id}'`)).to.equal('confirmed');
         expect(pg.psql(catalogDb, `SELECT outcome FROM purchases WHERE order_id = '${answer.body.order_id}'`)).to.equal('purchased');
-        await stopAndCheck(run, ports, pm2Pids(tmp.dir));
-        expect(existsSync(join(tmp.dir, 'postgres'))).to.equal(false);
+        await stopAndCheck(run, ports, pm2Pids(dir));
+        expect(existsSync(join(dir, 'postgres'))).to.equal(false);
         expect(pg.psql('postgres', 'SELECT 1')).to.equal('1');
-      } finally {
-        if (run && run.child.exitCode === null) {
-          run.child.kill('SIGINT');
-          await run.exited;
-        }
-        tmp.remove();
-      }
-    });
+      }));
 
-    it('when only one of the two URLs is set, then it refuses to start (78) and names both', async () => {
-      const tmp = dataDir();
-      try {
-        const { code, output } = await runToExit(SCRIPT, { BAZAR_DATA_DIR: tmp.dir, CATALOG_DATABASE_URL: cluster().url('postgres') });
+    it('when only one of the two URLs is set, then it refuses to start (78) and names both', () =>
+      withDataDir(async ({ dir }) => {
+        const { code, output } = await runToExit(SCRIPT, { BAZAR_DATA_DIR: dir, CATALOG_DATABASE_URL: cluster().url('postgres') });
         expect(code).to.equal(78);
         expect(output).to.include('set both CATALOG_DATABASE_URL and ORDER_DATABASE_URL');
-      } finally {
-        tmp.remove();
-      }
-    });
+      }));
   });
 });
