@@ -12,7 +12,8 @@ async function database(dataDir) {
   const { CATALOG_DATABASE_URL: catalog, ORDER_DATABASE_URL: orders, DATABASE_URL: one } = process.env;
   if (catalog && orders) return { describe: 'PostgreSQL from CATALOG_DATABASE_URL and ORDER_DATABASE_URL', stop: async () => undefined };
   if (catalog || orders || one) {
-    fail('set both CATALOG_DATABASE_URL and ORDER_DATABASE_URL (each service owns its database), or neither for a local PostgreSQL', 78);
+    const which = one && !catalog && !orders ? 'DATABASE_URL names one database, but each service owns its own: ' : '';
+    fail(`${which}set both CATALOG_DATABASE_URL and ORDER_DATABASE_URL, or neither for a local PostgreSQL`, 78);
   }
   const { startLocalPostgres, LocalPostgresError } = require('../dist/support/local-postgres');
   const port = process.env.PG_PORT;
@@ -32,7 +33,16 @@ async function database(dataDir) {
 async function main() {
   process.env.BAZAR_TOPOLOGY = 'replicated';
   const { dataDir, view } = prepare();
+  // Ctrl-C while the database starts: finish starting it, then stop it, rather than leave it running.
+  let interrupted = false;
+  const early = () => (interrupted = true);
+  process.on('SIGINT', early).on('SIGTERM', early);
   const db = await database(dataDir);
+  process.off('SIGINT', early).off('SIGTERM', early);
+  if (interrupted) {
+    await db.stop();
+    fail('stopped before the replicas started', 130);
+  }
   console.log(`bazar: ${db.describe}`);
   runPm2({
     view,

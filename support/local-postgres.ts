@@ -46,7 +46,12 @@ export async function startLocalPostgres(home: string, options: { port?: number 
   if (created) {
     writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
     server.handOver(passwordFile); // initdb, running as postgres, reads it
-    initdb(server, node.dataDir, { passwordFile });
+    try {
+      initdb(server, node.dataDir, { passwordFile });
+    } catch (err) {
+      const why = String((err as { stderr?: string }).stderr || (err as Error).message).trim();
+      throw new LocalPostgresError(`initdb failed in ${node.dataDir} (remove that folder to try again):\n${why}`);
+    }
     // Six services with a pool of 10 each fit in 100 connections.
     const conf = { 'postgresql.auto.conf': `${BASE_SETTINGS}max_connections = 100\n`, 'pg_hba.conf': 'host all all 127.0.0.1/32 scram-sha-256\n' };
     for (const [file, text] of Object.entries(conf)) server.handOver(writeFile(join(node.dataDir, file), text));
