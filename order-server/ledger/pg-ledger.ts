@@ -111,7 +111,7 @@ export class PgOrderLedger implements OrderLedger {
     if (created) return { order: toOrder(created), created: true };
     // Only the key can conflict (order ids are fresh UUIDs). Under READ COMMITTED the INSERT waited for a racing
     // request with the same key to commit, so this read finds its order.
-    return { order: (await this.orderWithKey(idempotencyKey!))!, created: false };
+    return { order: (await this.getByKey(idempotencyKey!))!, created: false };
   }
 
   async claim(orderId: string, lease: Lease): Promise<Order | null> {
@@ -123,7 +123,7 @@ export class PgOrderLedger implements OrderLedger {
     await this.db.query(SQL.release, [orderId, owner]);
   }
 
-  private async orderWithKey(idempotencyKey: string): Promise<Order | null> {
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
     const [row] = await this.db.query<OrderRow>(SQL.byKey, [idempotencyKey]);
     return row ? toOrder(row) : null;
   }

@@ -130,6 +130,11 @@ export class SqliteOrderLedger implements OrderLedger {
     return row ? toOrder(row) : null;
   }
 
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
+    const row = this.stmt.byKey.get(idempotencyKey);
+    return row ? toOrder(row) : null;
+  }
+
   async list({ limit, status }: ListOptions): Promise<Order[]> {
     return (status ? this.stmt.listByStatus.all(status, limit) : this.stmt.list.all(limit)).map(toOrder);
   }

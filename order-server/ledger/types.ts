@@ -46,6 +46,8 @@ export interface OrderLedger {
   /** Removes a pending order that was never a real buy (the book does not exist); final orders are kept. */
   discard(orderId: string): Promise<void>;
   get(orderId: string): Promise<Order | null>;
+  /** The order an Idempotency-Key made, or null: what became of a client's buy (the chaos suite's audit asks). */
+  getByKey(idempotencyKey: string): Promise<Order | null>;
   list(options: ListOptions): Promise<Order[]>;
   /** Pending orders created at or before `olderThan` (ISO time) whose lease is free, oldest first. */
   listPending(olderThan: string): Promise<Order[]>;

@@ -36,6 +36,15 @@ function orderLedgerContract(backend: Backend<OrderLedger>): void {
       expect(await ledger.list({ limit: 10 })).to.deep.equal([first.order]);
     });
 
+    it('when an order is looked up by its idempotency key, then that order comes back as it is now; an unknown key finds none', async () => {
+      const { order } = await ledger.createPending(2, 'key-2');
+      await ledger.createPending(3);
+      expect(await ledger.getByKey('key-2')).to.deep.equal(order);
+      const confirmed = await ledger.confirm(order.order_id, 'A book', 1500);
+      expect(await ledger.getByKey('key-2')).to.deep.equal(confirmed);
+      expect(await ledger.getByKey('no-such-key')).to.equal(null);
+    });
+
     it('when ten requests with one key arrive at once, then one order is made and all ten see it', async () => {
       const results = await Promise.all(Array.from({ length: 10 }, () => ledger.createPending(1, 'same-key')));
       expect(results.filter((r) => r.created)).to.have.length(1);
