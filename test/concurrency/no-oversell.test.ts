@@ -30,9 +30,9 @@ describe('concurrency: no overselling', function () {
         const refused = answers.filter((a) => a.status === 409 && a.code === 'out_of_stock').length;
         expect({ created, refused }).to.deep.equal({ created: STOCK, refused: BUYERS - STOCK });
         expect((await stack.store.getBook(2))?.stock).to.equal(0);
-        const confirmed = await stack.ledger.list({ limit: 1000, status: 'confirmed' });
+        const confirmed = (await stack.ledger.list({ limit: 1000, status: 'confirmed' })).orders;
         expect(confirmed).to.have.length(STOCK);
-        expect(await stack.ledger.list({ limit: 1000, status: 'pending' })).to.have.length(0);
+        expect((await stack.ledger.list({ limit: 1000, status: 'pending' })).orders).to.have.length(0);
         for (const order of confirmed) {
           expect(await stack.store.getPurchase(order.order_id)).to.include({ outcome: 'purchased', item_number: 2 });
         }

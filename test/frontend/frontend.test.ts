@@ -59,7 +59,7 @@ describe('frontend: against the real catalog and order servers', () => {
     expect(res.headers['content-type']).to.match(/^text\/html/);
     expect(res.body).to.include('<form action="/buy/1" method="post">');
     expect((await stack.store.getBook(1))?.stock).to.equal(5);
-    expect(await stack.ledger.list({ limit: 5 })).to.deep.equal([]);
+    expect((await stack.ledger.list({ limit: 5 })).orders).to.deep.equal([]);
   });
 
   it('when a browser submits the Buy form, then a thank-you page shows the order and the new stock', async () => {
@@ -70,7 +70,7 @@ describe('frontend: against the real catalog and order servers', () => {
       payload: '',
     });
     expect(res.statusCode).to.equal(201);
-    const [placed] = await stack.ledger.list({ limit: 1 });
+    const [placed] = (await stack.ledger.list({ limit: 1 })).orders;
     expect(res.body).to.include(placed.order_id).and.include('RPCs for Dummies').and.include('$50.00').and.include('4 in stock');
   });
 
@@ -87,7 +87,7 @@ describe('frontend: against the real catalog and order servers', () => {
       });
     const [first, second] = [await submit(), await submit()];
     expect([first.statusCode, second.statusCode]).to.deep.equal([201, 201]);
-    const orders = await stack.ledger.list({ limit: 10 });
+    const orders = (await stack.ledger.list({ limit: 10 })).orders;
     expect(orders).to.have.length(1);
     expect(first.body).to.include(orders[0].order_id);
     expect(second.body).to.include(orders[0].order_id);
@@ -104,7 +104,7 @@ describe('frontend: against the real catalog and order servers', () => {
     expect(res.statusCode).to.equal(400);
     expect(res.json().error.code).to.equal('invalid_idempotency_key');
     expect((await stack.store.getBook(2))?.stock).to.equal(5);
-    expect(await stack.ledger.list({ limit: 10 })).to.deep.equal([]);
+    expect((await stack.ledger.list({ limit: 10 })).orders).to.deep.equal([]);
   });
 
   it('when a browser asks for an unknown book, then an HTML error page with the status', async () => {

@@ -79,7 +79,7 @@ describe('properties: hostile input on every route', function () {
     JSON.stringify([
       await stack.store.listBooks(),
       await stack.store.audit(),
-      (await stack.ledger.list({ limit: 1000 })).map((o) => `${o.order_id} ${o.status}`),
+      (await stack.ledger.list({ limit: 1000 })).orders.map((o) => `${o.order_id} ${o.status}`),
     ]);
   before(async () => {
     stack = await startStack();

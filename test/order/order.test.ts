@@ -49,7 +49,7 @@ describe('order server', () => {
     const res = await buy(1);
     expect(res.statusCode).to.equal(409);
     expect(res.json().error.code).to.equal('out_of_stock');
-    const [rejected] = await ledger.list({ limit: 10 });
+    const [rejected] = (await ledger.list({ limit: 10 })).orders;
     expect(rejected).to.include({ item_number: 1, status: 'rejected', reason: 'out_of_stock' });
     expect((await store.getBook(1))?.stock).to.equal(0);
   });
@@ -58,7 +58,7 @@ describe('order server', () => {
     const res = await buy(12);
     expect(res.statusCode).to.equal(404);
     expect(res.json().error.code).to.equal('book_not_found');
-    expect(await ledger.list({ limit: 10, status: 'confirmed' })).to.deep.equal([]);
+    expect((await ledger.list({ limit: 10, status: 'confirmed' })).orders).to.deep.equal([]);
   });
 
   for (const bad of ['abc', '-1', '0', '1.5', '99999999999999999999']) {
@@ -66,7 +66,7 @@ describe('order server', () => {
       const res = await buy(bad);
       expect(res.statusCode).to.equal(400);
       expect(res.json().error.code).to.equal('invalid_item_number');
-      expect(await ledger.list({ limit: 10 })).to.deep.equal([]);
+      expect((await ledger.list({ limit: 10 })).orders).to.deep.equal([]);
     });
   }
 
@@ -74,7 +74,7 @@ describe('order server', () => {
     expect((await buy(1, {})).statusCode).to.equal(401);
     expect((await order.inject({ url: '/orders' })).statusCode).to.equal(401);
     expect((await order.inject({ url: '/orders/x', headers: { authorization: 'Bearer wrong-wrong-wrong' } })).statusCode).to.equal(401);
-    expect(await ledger.list({ limit: 10 })).to.deep.equal([]);
+    expect((await ledger.list({ limit: 10 })).orders).to.deep.equal([]);
     expect((await store.getBook(1))?.stock).to.equal(5);
   });
 
@@ -105,7 +105,7 @@ describe('order server', () => {
     expect(Date.now() - started).to.be.below(2000);
     expect(res.statusCode).to.equal(503);
     expect(res.json().error.code).to.equal('upstream_unavailable');
-    expect(await ledger.list({ limit: 10, status: 'pending' })).to.have.length(1);
+    expect((await ledger.list({ limit: 10, status: 'pending' })).orders).to.have.length(1);
   });
 
   it('when the catalog comes back, then reconciliation confirms the pending order exactly once', async () => {
@@ -113,7 +113,7 @@ describe('order server', () => {
     await catalog.close();
     const res = await buy(2);
     expect(res.statusCode).to.equal(503);
-    const [pending] = await ledger.list({ limit: 1, status: 'pending' });
+    const [pending] = (await ledger.list({ limit: 1, status: 'pending' })).orders;
 
     const reopened = newCatalogStore(tmp.dir);
     catalog = buildCatalogApp({ store: reopened, token: TEST_TOKEN, logLevel: 'silent' });
