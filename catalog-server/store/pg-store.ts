@@ -49,7 +49,7 @@ const PURCHASE = 'order_id, book_id, outcome, title, price_cents, stock_after, c
 /** Every statement, named: PostgreSQL plans each once per connection. */
 export const SQL = {
   books: { name: 'catalog_books', text: `SELECT ${BOOK} FROM books ORDER BY id` },
-  // The listings below are each answered from an index whatever the catalog's size (test/postgres/query-plans.test.ts).
+  // The listings below are each answered from an index whatever the catalog's size (test/plans/postgres-plans.test.ts).
   booksAfter: { name: 'catalog_books_after', text: `SELECT ${BOOK} FROM books WHERE id > $1 ORDER BY id LIMIT $2` },
   booksBefore: { name: 'catalog_books_before', text: `SELECT ${BOOK} FROM books WHERE id < $1 ORDER BY id DESC LIMIT $2` },
   // One row per topic key without reading every book: a loose index scan that jumps from each key to the next

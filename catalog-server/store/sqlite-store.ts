@@ -66,7 +66,7 @@ const SCHEMA: MigrationStep[] = [
 const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
 
 /**
- * The listings' reads, each answered from an index whatever the catalog's size (test/catalog/query-plans.test.ts
+ * The listings' reads, each answered from an index whatever the catalog's size (test/plans/sqlite-plans.test.ts
  * shows the plans). books_topic_key is on (topic_key) and, like every SQLite index, ends with the rowid, which
  * `id` is: so it is an index on (topic_key, id), and a topic's page is one range of it.
  */

@@ -67,7 +67,7 @@ export const SQL = {
            WHERE order_id = $1 AND status = 'pending' RETURNING ${ORDER}`,
   },
   discard: { name: 'orders_discard', text: "DELETE FROM orders WHERE order_id = $1 AND status = 'pending'" },
-  // Newest first, each one range of an index (test/postgres/query-plans.test.ts shows the plans).
+  // Newest first, each one range of an index (test/plans/postgres-plans.test.ts shows the plans).
   list: { name: 'orders_list', text: `SELECT seq, ${ORDER} FROM orders WHERE seq < $2 ORDER BY seq DESC LIMIT $1` },
   listByStatus: {
     name: 'orders_list_by_status',

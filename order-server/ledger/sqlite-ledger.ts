@@ -58,7 +58,7 @@ export const SCHEMA = [
 
 const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, created_at';
 
-/** The listing's reads, newest first, each one range of an index (test/order/query-plans.test.ts shows the plans). */
+/** The listing's reads, newest first, each one range of an index (test/plans/sqlite-plans.test.ts shows the plans). */
 export const LISTING_SQL = {
   all: `SELECT seq, ${COLUMNS} FROM orders WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
   byStatus: `SELECT seq, ${COLUMNS} FROM orders WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
