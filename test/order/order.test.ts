@@ -83,19 +83,27 @@ describe('order server', () => {
     const second = (await buy(4)).json();
     const list = await order.inject({ url: '/orders', headers: AUTH });
     expect(list.json().orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([second.order_id, first.order_id]);
+    expect(list.json().next_cursor).to.equal(null);
     const confirmed = await order.inject({ url: '/orders?status=confirmed&limit=1', headers: AUTH });
-    expect(confirmed.json().orders).to.have.length(1);
+    expect(confirmed.json().orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([second.order_id]);
+    const rest = await order.inject({ url: `/orders?status=confirmed&limit=1&cursor=${confirmed.json().next_cursor}`, headers: AUTH });
+    expect(rest.json()).to.deep.include({ next_cursor: null });
+    expect(rest.json().orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([first.order_id]);
     const one = await order.inject({ url: `/orders/${first.order_id}`, headers: AUTH });
     expect(one.json()).to.deep.include({ order_id: first.order_id, status: 'confirmed', item_number: 3 });
   });
 
-  it('when an order id or a list filter is unknown or malformed, then 404 or 400', async () => {
+  it('when an order id, a list filter or a cursor is unknown or malformed, then 404 or 400, and nothing changes', async () => {
+    await buy(3);
     expect((await order.inject({ url: '/orders/no-such-order', headers: AUTH })).json().error.code).to.equal('order_not_found');
-    for (const query of ['limit=0', 'limit=abc', 'status=lost', 'page=2']) {
+    const otherListing = Buffer.from(JSON.stringify(['b', 'a', 4])).toString('base64url');
+    const backwards = Buffer.from(JSON.stringify(['o', 'b', 4])).toString('base64url');
+    for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'status=lost', 'page=2', 'cursor=', 'cursor=%2F%2F', 'cursor=bm90IGpzb24', `cursor=${otherListing}`, `cursor=${backwards}`]) {
       const res = await order.inject({ url: `/orders?${query}`, headers: AUTH });
       expect(res.statusCode, query).to.equal(400);
       expect(res.json().error.code).to.equal('validation_failed');
     }
+    expect((await ledger.list({ limit: 10 })).orders.map((o) => o.status)).to.deep.equal(['confirmed']);
   });
 
   it('when the catalog is down, then 503 upstream_unavailable within 2 s and the order waits as pending', async () => {
