@@ -24,6 +24,18 @@ export const PAGE_PARAMS = {
   ),
 };
 
+/** A page as a client asks for it: the query parameters, as they travel. */
+export interface PageQuery {
+  limit?: string;
+  cursor?: string;
+}
+
+/** `?limit=…&cursor=…` for the parameters that are set ('' when none is); both are URL-safe by their patterns. */
+export function pageQueryString({ limit, cursor }: PageQuery): string {
+  if (limit === undefined) return cursor === undefined ? '' : `?cursor=${cursor}`;
+  return cursor === undefined ? `?limit=${limit}` : `?limit=${limit}&cursor=${cursor}`;
+}
+
 /**
  * Which page to read, in the listing's own order: the items after key `after`, or the items before key `before`
  * (the previous page); neither means the first page.
@@ -96,7 +108,7 @@ function decodeCursor(listing: Listing, raw: string): Pick<PageRequest, 'after' 
 }
 
 /** The page a request's `?limit=&cursor=` asks for; a cursor that is not this listing's is validation_failed. */
-export function readPageQuery(listing: Listing, query: { limit?: string; cursor?: string }): PageRequest {
+export function readPageQuery(listing: Listing, query: PageQuery): PageRequest {
   const limit = query.limit === undefined ? DEFAULT_PAGE_LIMIT : Number(query.limit);
   return query.cursor === undefined ? { limit } : { limit, ...decodeCursor(listing, query.cursor) };
 }

@@ -24,7 +24,7 @@ const BIG = BOOKS.filter((b) => b.topic !== 'small topic').map(({ id, title }) =
 const SEED_PATH = join(tmpdir(), `bazar-paging-seed-${process.pid}.json`);
 
 /** Follows `next` from the first page to the last; returns every page. */
-async function walkForward<T>(read: (page: PageRequest) => Promise<Page<T>>, limit: number): Promise<Page<T>[]> {
+async function walkForward<P extends Page<unknown>>(read: (page: PageRequest) => Promise<P>, limit: number): Promise<P[]> {
   const pages = [await read({ limit })];
   while (pages[pages.length - 1].next !== null) pages.push(await read({ limit, after: pages[pages.length - 1].next! }));
   return pages;
@@ -43,7 +43,7 @@ function catalogPagingContract(backend: Backend<CatalogStore>): void {
     const pages = await walkForward(topicPage, 7);
     expect(pages.map((p) => p.items.length)).to.deep.equal([7, 7, 7, 7, 2]);
     expect(pages.flatMap((p) => p.items)).to.deep.equal(BIG);
-    expect(pages.map((p) => (p as { topic: string }).topic)).to.deep.equal(Array(5).fill('Big Topic'));
+    expect(pages.map((p) => p.topic)).to.deep.equal(Array(5).fill('Big Topic'));
     expect(pages[0].prev).to.equal(null);
     expect(pages[4].next).to.equal(null);
   });

@@ -1,7 +1,7 @@
 /** The storefront's HTML through app.inject(): what each page says, that hostile values stay text, and that API clients still get JSON. */
 import { expect } from 'chai';
 import type { Book, Order } from '../../common/schemas';
-import { bookPage, errorPage, homePage, orderPage, searchPage } from '../../frontend-server/views/pages';
+import { bookPage, booksPage, errorPage, homePage, orderPage, searchPage } from '../../frontend-server/views/pages';
 import { AUTH, startStack, type Stack } from '../helpers/stack';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
@@ -143,7 +143,8 @@ describe('storefront views: every interpolated value is escaped', () => {
   it('when any page renders hostile titles, topics, messages or URLs, then no markup gets through', () => {
     for (const page of [
       homePage([evil], [book]),
-      searchPage({ topic: evil, items: [{ id: 9, title: evil }] }),
+      searchPage({ topic: evil, items: [{ id: 9, title: evil }], next_cursor: evil, prev_cursor: evil }, { limit: evil }),
+      booksPage({ books: [book], next_cursor: evil, prev_cursor: null }),
       bookPage(book),
       orderPage(order, book),
       errorPage('out_of_stock', evil, { method: 'POST', url: `/buy/9` }),
