@@ -33,13 +33,14 @@ describe('storefront pages', () => {
 
   const get = (url: string) => stack.frontend.inject({ url, headers: HTML });
 
-  it('when the home page opens, then it lists topics and every book with price and a stock badge', async () => {
+  it('when the home page opens, then it lists topics and the first books with price and a stock badge, and links to all books', async () => {
     const res = await get('/');
     expect(res.statusCode).to.equal(200);
     expect(res.body).to.include('<html lang="en">').and.include('<label for="topic">').and.include('href="#main"');
     expect(res.body.match(/<h1>/g)).to.have.length(1);
     expect(res.body).to.include('href="/search/distributed-systems"').and.include('href="/search/graduate-school"');
     expect(res.body.match(/<li class="card">/g)).to.have.length(4);
+    expect(res.body).to.include('<a class="button secondary" href="/books">See all books</a>');
     expect(res.body).to.include('<span class="badge in-stock">5 in stock</span>');
     expect(res.body).to.include('<span class="badge low-stock">Only 2 left</span>');
     expect(res.body).to.include('<span class="badge sold-out">Sold out</span>');
