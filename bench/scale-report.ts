@@ -31,6 +31,8 @@ export interface Row {
   unit: 'books' | 'orders';
   rps: number;
   latency: Measurement['latency'];
+  /** CPU time of the serving processes per request, in microseconds (median of the rounds). */
+  cpuUs: number;
   errors: number;
   /** The largest answer of the scenario's requests, in bytes. */
   bytes: number;
@@ -43,10 +45,11 @@ function compared(rows: Row[]) {
   return rows.map((row) => {
     const base = rows.find((r) => r.backend === row.backend && r.scenario === row.scenario)!;
     const p50Ratio = row.latency.p50 / base.latency.p50;
+    const cpuRatio = row.cpuUs / base.cpuUs;
     const checks = [`${(row.bytes / KB).toFixed(1)} KB ≤ ${row.maxBytes / KB} KB: ${row.bytes <= row.maxBytes ? 'met' : 'MISSED'}`];
     if (row !== base) checks.unshift(`p50 ≤ 2× at ${base.size}: ${p50Ratio <= 2 ? 'met' : 'MISSED'}`);
     if (row.errors > 0) checks.push(`${row.errors} errors: MISSED`);
-    return { ...row, base: base.size, p50Ratio, rpsRatio: row.rps / base.rps, checks };
+    return { ...row, base: base.size, p50Ratio, cpuRatio, rpsRatio: row.rps / base.rps, checks };
   });
 }
 
@@ -64,10 +67,22 @@ export function report(rows: Row[], starts: Start[], options: RunSettings, loadB
   const size = (n: number) => n.toLocaleString('en-US');
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const out = [
-    line(['backend', 'scenario', 'size', 'rps', 'p50 ms', 'p99 ms', 'p50 × smallest', 'answer', 'targets']),
-    line(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+    line(['backend', 'scenario', 'size', 'rps', 'p50 ms', 'p99 ms', 'p50 × smallest', 'CPU µs/req', 'CPU × smallest', 'answer', 'targets']),
+    line(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
     ...results.map((r) =>
-      line([r.backend, r.scenario, `${size(r.size)} ${r.unit}`, String(Math.round(r.rps)), r.latency.p50.toFixed(2), r.latency.p99.toFixed(2), r.p50Ratio.toFixed(2), `${(r.bytes / KB).toFixed(1)} KB`, r.checks.join('; ')]),
+      line([
+        r.backend,
+        r.scenario,
+        `${size(r.size)} ${r.unit}`,
+        String(Math.round(r.rps)),
+        r.latency.p50.toFixed(2),
+        r.latency.p99.toFixed(2),
+        r.p50Ratio.toFixed(2),
+        String(Math.round(r.cpuUs)),
+        r.cpuRatio.toFixed(2),
+        `${(r.bytes / KB).toFixed(1)} KB`,
+        r.checks.join('; '),
+      ]),
     ),
     '',
     line(['backend', 'books', 'catalog start (seeds)', 'restart']),

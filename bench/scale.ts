@@ -11,7 +11,7 @@
  *   npm run bench -- --scale --backend sqlite --books 4,100000 --orders 10000 --rounds 1 --duration 2
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { booksJson, generateBooks } from '../catalog-server/seed/generate';
@@ -85,7 +85,24 @@ interface Target {
   unit: Row['unit'];
   size: number;
   url: string;
+  /** The server processes that do the work (frontend and catalog; order): their CPU time is counted. */
+  pids: number[];
   scenarios: Scenario[];
+}
+
+/** Linux's clock ticks per second for /proc times (USER_HZ, 100 on every mainstream build). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) the processes have used so far, from /proc/<pid>/stat. On a busy machine a request's
+ * latency mostly measures the queue; the CPU it costs stays put, so it is the steadier figure of how cost grows.
+ */
+function cpuSeconds(pids: number[]): number {
+  return pids.reduce((total, pid) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return total + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  }, 0);
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
@@ -96,7 +113,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * rounds and their mean rps.
  */
 async function measureRotating(targets: Target[], options: ScaleOptions): Promise<Row[]> {
-  const runs = targets.map((target) => target.scenarios.map(() => [] as Measurement[]));
+  const runs = targets.map((target) => target.scenarios.map(() => [] as (Measurement & { cpuUs: number })[]));
   const bytes = await Promise.all(
     targets.map((target) =>
       Promise.all(
@@ -119,11 +136,13 @@ async function measureRotating(targets: Target[], options: ScaleOptions): Promis
         const scenario = target.scenarios[s];
         const load: Load = { url: target.url, requests: scenario.requests, connections: options.connections, durationS: options.durationS, headers: scenario.headers };
         if (round === 0 && options.warmupS > 0) await measure({ ...load, durationS: options.warmupS });
+        const cpuBefore = cpuSeconds(target.pids);
         const m = await measure(load);
-        runs[t][s].push(m);
+        const cpuUs = ((cpuSeconds(target.pids) - cpuBefore) * 1e6) / Math.max(1, m.requests);
+        runs[t][s].push({ ...m, cpuUs });
         process.stdout.write(
           `  round ${round + 1}: ${target.backend} ${scenario.name} @ ${target.size} ${target.unit}: ${Math.round(m.rps)} rps, ` +
-            `p50 ${m.latency.p50.toFixed(2)} ms, p99 ${m.latency.p99.toFixed(2)} ms\n`,
+            `p50 ${m.latency.p50.toFixed(2)} ms, p99 ${m.latency.p99.toFixed(2)} ms, ${Math.round(cpuUs)} µs CPU per request\n`,
         );
       }
     }
@@ -140,6 +159,7 @@ async function measureRotating(targets: Target[], options: ScaleOptions): Promis
         unit: target.unit,
         rps: ms.reduce((sum, m) => sum + m.rps, 0) / ms.length,
         latency: { p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), p999: pick('p999'), max: pick('max') },
+        cpuUs: median(ms.map((m) => m.cpuUs)),
         errors: ms.reduce((sum, m) => sum + m.errors + m.non2xx + m.timeouts, 0),
         bytes: bytes[t][s],
         maxBytes: scenario.maxBytes,
@@ -194,6 +214,7 @@ export async function runScale(argv: string[]): Promise<void> {
             unit: 'books',
             size: count,
             url: frontend.url,
+            pids: [frontend.child.pid!, catalog.child.pid!],
             scenarios: [
               { name: 'lookup', short: 'lookup', requests: ids.map((id) => get(`/lookup/${id}`)), maxBytes: 64 * KB },
               { name: 'search, first page', short: 'search', requests: [get('/search/distributed-systems')], maxBytes: 64 * KB },
@@ -215,6 +236,7 @@ export async function runScale(argv: string[]): Promise<void> {
             unit: 'orders',
             size: count,
             url: order.url,
+            pids: [order.child.pid!],
             scenarios: [
               { name: 'orders, first page', short: 'orders', requests: [get('/orders')], headers, maxBytes: 64 * KB },
               { name: 'orders, a middle page', short: 'orders mid', requests: [get(`/orders?cursor=${middle}`)], headers, maxBytes: 64 * KB },
