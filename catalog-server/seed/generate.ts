@@ -25,34 +25,32 @@ export function seedTopics(count = DEFAULT_TOPIC_COUNT): string[] {
   return ['distributed systems', 'graduate school', ...combos].slice(0, count);
 }
 
-/** mulberry32: a tiny seeded PRNG, so every run draws the same numbers. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/**
+ * A number in [0, 1) that looks random but depends only on the book's id and what is drawn (murmur3's finalizer),
+ * so book 812 is the same book in a catalog of 1,000 and of 100,000.
+ */
+function draw(id: number, what: number): number {
+  let h = Math.imul(id, 0x9e3779b1) ^ Math.imul(what + 1, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
 /** `count` books with ids 1..count: the report's four first, then generated ones on `topicCount` topics. */
 export function generateBooks(count: number, topicCount = DEFAULT_TOPIC_COUNT): Book[] {
   const report = JSON.parse(readFileSync(DEFAULT_SEED_PATH, 'utf8')) as Book[];
   const topics = seedTopics(topicCount);
-  const next = random(13);
-  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)];
   const books = report.slice(0, count);
   for (let id = books.length + 1; id <= count; id++) {
-    const topic = pick(topics);
+    const pick = <T>(list: readonly T[], what: number) => list[Math.floor(draw(id, what) * list.length)];
+    const topic = pick(topics, 0);
     const subject = topic.replace(/^\S+ /, '');
     books.push({
       id,
-      title: `${pick(OPENINGS)} ${subject[0].toUpperCase()}${subject.slice(1)} ${pick(ENDINGS)}, vol. ${id}`,
+      title: `${pick(OPENINGS, 1)} ${subject[0].toUpperCase()}${subject.slice(1)} ${pick(ENDINGS, 2)}, vol. ${id}`,
       topic,
-      stock: Math.floor(next() * 21),
-      price_cents: 500 + Math.floor(next() * 95) * 100,
+      stock: Math.floor(draw(id, 3) * 21),
+      price_cents: 500 + Math.floor(draw(id, 4) * 95) * 100,
     });
   }
   return books;

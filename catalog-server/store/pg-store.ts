@@ -3,7 +3,7 @@ import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../com
 import { toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { Book } from '../../common/schemas';
-import { readTopicPage } from './topic-page';
+import { TOPICS_SQL, readTopicPage } from './topic-page';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 /**
@@ -52,17 +52,7 @@ export const SQL = {
   // The listings below are each answered from an index whatever the catalog's size (test/plans/postgres-plans.test.ts).
   booksAfter: { name: 'catalog_books_after', text: `SELECT ${BOOK} FROM books WHERE id > $1 ORDER BY id LIMIT $2` },
   booksBefore: { name: 'catalog_books_before', text: `SELECT ${BOOK} FROM books WHERE id < $1 ORDER BY id DESC LIMIT $2` },
-  // One row per topic key without reading every book: a loose index scan that jumps from each key to the next
-  // (one index seek per topic), then the spelling of each key's first book.
-  topics: {
-    name: 'catalog_topics',
-    text: `WITH RECURSIVE keys (k) AS (
-             SELECT min(topic_key) FROM books
-             UNION ALL
-             SELECT (SELECT min(topic_key) FROM books WHERE topic_key > k) FROM keys WHERE k IS NOT NULL)
-           SELECT (SELECT topic FROM books WHERE topic_key = k ORDER BY id LIMIT 1) AS topic
-           FROM keys WHERE k IS NOT NULL ORDER BY k`,
-  },
+  topics: { name: 'catalog_topics', text: TOPICS_SQL },
   topicAfter: {
     name: 'catalog_topic_after',
     text: 'SELECT id, title, topic FROM books WHERE topic_key = $1 AND id > $2 ORDER BY id LIMIT $3',

@@ -5,7 +5,7 @@ import { migrate, openDatabase, type MigrationStep } from '../../common/sqlite';
 import { toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { Book } from '../../common/schemas';
-import { readTopicPage } from './topic-page';
+import { TOPICS_SQL, readTopicPage } from './topic-page';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 const SCHEMA: MigrationStep[] = [
@@ -71,16 +71,7 @@ const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
  * `id` is: so it is an index on (topic_key, id), and a topic's page is one range of it.
  */
 export const LISTING_SQL = {
-  /**
-   * One row per topic key without reading every book: a loose index scan that jumps from each key to the next
-   * (one index seek per topic), then the spelling of each key's first book.
-   */
-  topics: `WITH RECURSIVE keys (k) AS (
-             SELECT min(topic_key) FROM books
-             UNION ALL
-             SELECT (SELECT min(topic_key) FROM books WHERE topic_key > k) FROM keys WHERE k IS NOT NULL)
-           SELECT (SELECT topic FROM books WHERE topic_key = k ORDER BY id LIMIT 1) AS topic
-           FROM keys WHERE k IS NOT NULL ORDER BY k`,
+  topics: TOPICS_SQL,
   topicAfter: 'SELECT id, title, topic FROM books WHERE topic_key = ? AND id > ? ORDER BY id LIMIT ?',
   topicBefore: 'SELECT id, title, topic FROM books WHERE topic_key = ? AND id < ? ORDER BY id DESC LIMIT ?',
   topicName: 'SELECT topic FROM books WHERE topic_key = ? ORDER BY id LIMIT 1',

@@ -2,6 +2,18 @@ import { toPage, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { TopicPage } from './types';
 
+/**
+ * listTopics() on any backend (the same SQL on both): one row per topic key without reading every book, a loose
+ * index scan that jumps from each key to the next (one index seek per topic), then the spelling of each key's first
+ * book. The final ORDER BY sorts the keys found, one per topic.
+ */
+export const TOPICS_SQL = `WITH RECURSIVE keys (k) AS (
+    SELECT min(topic_key) FROM books
+    UNION ALL
+    SELECT (SELECT min(topic_key) FROM books WHERE topic_key > k) FROM keys WHERE k IS NOT NULL)
+  SELECT (SELECT topic FROM books WHERE topic_key = k ORDER BY id LIMIT 1) AS topic
+  FROM keys WHERE k IS NOT NULL ORDER BY k`;
+
 interface TopicRow {
   id: number;
   title: string;

@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import type { App } from '../../common/base-app';
 import type { PageRequest } from '../../common/paging';
 import type { Book, TopicResult } from '../../common/schemas';
-import { buildCatalogApp } from '../../catalog-server/app';
 import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
-import { buildFrontendApp } from '../../frontend-server/app';
+import { Gate, startGatedStack } from '../helpers/gated-stack';
 import { metric } from '../helpers/metrics';
-import { AUTH, TEST_TOKEN, startStack, tempDir, type Stack } from '../helpers/stack';
+import { AUTH, startStack, tempDir, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 
 /** 12 books on one topic (three pages of 5) and 6 on another. */
@@ -79,37 +78,24 @@ describe('frontend cache: a page fill in flight while its topic changes', functi
   this.timeout(20_000);
 
   it('when a purchase on the topic commits while a page is being read, then that page is not cached', async () => {
-    const tmp = tempDir();
-    const seedPath = join(tmp.dir, 'books.json');
+    const seed = tempDir();
+    const seedPath = join(seed.dir, 'books.json');
     writeFileSync(seedPath, JSON.stringify(BOOKS));
-    // A store whose next read of a page after a cursor reads its rows, then waits for the test to let it go.
-    let gate: { reached: () => void; release: Promise<void> } | undefined;
+    // A store whose reads of a page after a cursor, once the gate is armed, read their rows and then wait for the test.
+    const gate = new Gate();
     class GatedStore extends SqliteCatalogStore {
       override async findByTopic(topic: string, page: PageRequest) {
         const found = await super.findByTopic(topic, page);
-        const g = page.after === undefined ? undefined : gate;
-        if (g) {
-          gate = undefined;
-          g.reached();
-          await g.release;
-        }
+        if (page.after !== undefined) await gate.pass();
         return found;
       }
     }
-    const store = new GatedStore(join(tmp.dir, 'catalog.db'), seedPath);
-    const catalog = buildCatalogApp({ store, token: TEST_TOKEN, logLevel: 'silent' });
-    const catalogUrl = await catalog.listen({ host: '127.0.0.1', port: 0 });
-    const frontend = buildFrontendApp({ catalogUrl, orderUrl: 'http://127.0.0.1:9', token: TEST_TOKEN, logLevel: 'silent' });
+    const { catalog, frontend, close } = await startGatedStack((dir) => new GatedStore(join(dir, 'catalog.db'), seedPath));
     try {
-      await frontend.listen({ host: '127.0.0.1', port: 0 });
-      await waitFor('frontend subscribed', () => frontend.reads.live);
       const first = await search(frontend, '/search/distributed-systems?limit=5');
       const url = `/search/distributed-systems?limit=5&cursor=${first.next_cursor}`;
 
-      let release!: () => void;
-      const reached = new Promise<void>((resolve) => {
-        gate = { reached: resolve, release: new Promise<void>((r) => (release = r)) };
-      });
+      const { reached, release } = gate.arm();
       const slowPage = search(frontend, url);
       await reached; // the catalog has read page 2 for this fill
       const purchase = await catalog.inject({ method: 'POST', url: '/purchase/7', headers: AUTH, payload: { order_id: 'page-race' } });
@@ -122,9 +108,8 @@ describe('frontend cache: a page fill in flight while its topic changes', functi
       await search(frontend, url);
       expect(await searchHits(frontend)).to.equal(1, 'a fill after the change is cached');
     } finally {
-      await frontend.close();
-      await catalog.close();
-      tmp.remove();
+      await close();
+      seed.remove();
     }
   });
 });
