@@ -14,7 +14,7 @@ import { dollarsToCents } from './money';
 const HELP = `Usage: bazar <command> [arguments] [options]
 
 Commands:
-  search <topic> [--limit N] [--all]   books on a topic, with price and stock: a page (100), or --all of them
+  search <topic> [--limit N] [--all]   books on a topic, with price and stock: a page (20), or --all of them
   lookup <n>                           one book by item number
   buy <n>                              buy one copy of book n
   topics                               every topic the store has

@@ -7,14 +7,12 @@ import { errors } from './errors';
  * deep in a big listing costs what the first one does, and rows added meanwhile never shift what a walk sees.
  */
 
-/** A page holds at most this many items unless `limit` asks for fewer (the four-book store answers in one). */
-export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 
 /** The query parameters of a paged listing, for route schemas. */
 export const PAGE_PARAMS = {
   limit: Type.Optional(
-    Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `Items per page, 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})` }),
+    Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `Items per page, 1 to ${MAX_PAGE_LIMIT} (default: 20 books, 100 orders)` }),
   ),
   cursor: Type.Optional(
     Type.String({
@@ -77,14 +75,17 @@ export function toPage<T>(rows: T[], request: PageRequest, keyOf: (row: T) => nu
 }
 
 /**
- * A cursor names its listing, so one from another listing is refused rather than read as a key of this one.
- * Orders are only walked forward (newest to oldest), so they never give out a cursor to a previous page.
+ * What each listing's pages are like. A cursor names its listing (`tag`), so one from another listing is refused
+ * rather than read as a key of this one. Orders are only walked forward (newest to oldest), so they never give out
+ * a cursor to a previous page. The default page: 20 books, what a person reads at a glance (a page's cost grows with
+ * its items, so a small default keeps a topic of a thousand books as cheap to open as one of two; the four-book
+ * store still answers each topic in one page); 100 orders, as the order list always gave.
  */
 export type Listing = 'books' | 'topic' | 'orders';
-const LISTINGS: Record<Listing, { tag: string; backward: boolean }> = {
-  books: { tag: 'b', backward: true },
-  topic: { tag: 't', backward: true },
-  orders: { tag: 'o', backward: false },
+export const LISTINGS: Record<Listing, { tag: string; backward: boolean; defaultLimit: number }> = {
+  books: { tag: 'b', backward: true, defaultLimit: 20 },
+  topic: { tag: 't', backward: true, defaultLimit: 20 },
+  orders: { tag: 'o', backward: false, defaultLimit: 100 },
 };
 
 /** Opaque to clients: base64url of `[listing, "a" | "b", key]`, e.g. `["t","a",812]`. */
@@ -109,7 +110,7 @@ function decodeCursor(listing: Listing, raw: string): Pick<PageRequest, 'after' 
 
 /** The page a request's `?limit=&cursor=` asks for; a cursor that is not this listing's is validation_failed. */
 export function readPageQuery(listing: Listing, query: PageQuery): PageRequest {
-  const limit = query.limit === undefined ? DEFAULT_PAGE_LIMIT : Number(query.limit);
+  const limit = query.limit === undefined ? LISTINGS[listing].defaultLimit : Number(query.limit);
   return query.cursor === undefined ? { limit } : { limit, ...decodeCursor(listing, query.cursor) };
 }
 

@@ -3,7 +3,7 @@ import { PgDatabase, isConnectionLost, migrate, type Queryable } from '../../com
 import { toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { Book } from '../../common/schemas';
-import { TOPICS_SQL, readTopicPage } from './topic-page';
+import { FILL_TOPICS_SQL, TOPICS_SQL, readTopicPage } from './topics';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 /**
@@ -39,8 +39,14 @@ const SCHEMA = [
    );`,
   // Step 2: a topic's books are read a page at a time in id order, so its index names both: one range scan per
   // page, with no sort, however many books the topic has.
+  // The topics get a table of their own (see topics.ts), so listing them reads one row per topic, not every book.
   `CREATE INDEX books_topic_key_id ON books (topic_key, id);
-   DROP INDEX books_topic_key;`,
+   DROP INDEX books_topic_key;
+   CREATE TABLE topics (
+     topic_key text PRIMARY KEY,
+     topic     text NOT NULL
+   );
+   ${FILL_TOPICS_SQL};`,
 ];
 
 const BOOK = 'id, title, topic, stock, price_cents';
@@ -280,4 +286,5 @@ async function seed(tx: Queryable, seedPath: string | undefined): Promise<void> 
       batch.map((b) => b.price_cents),
     ]);
   }
+  await tx.query(FILL_TOPICS_SQL);
 }

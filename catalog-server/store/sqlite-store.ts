@@ -5,7 +5,7 @@ import { migrate, openDatabase, type MigrationStep } from '../../common/sqlite';
 import { toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { Book } from '../../common/schemas';
-import { TOPICS_SQL, readTopicPage } from './topic-page';
+import { FILL_TOPICS_SQL, TOPICS_SQL, readTopicPage } from './topics';
 import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 const SCHEMA: MigrationStep[] = [
@@ -61,6 +61,12 @@ const SCHEMA: MigrationStep[] = [
       ALTER TABLE books_new RENAME TO books;
       CREATE INDEX books_topic_key ON books (topic_key);`);
   },
+  // Step 4: the topics, one row each (see topics.ts), so listing them reads one row per topic, not every book.
+  `CREATE TABLE topics (
+     topic_key TEXT PRIMARY KEY,
+     topic     TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   ${FILL_TOPICS_SQL};`,
 ];
 
 const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
@@ -193,7 +199,10 @@ export class SqliteCatalogStore implements CatalogStore {
 
     if (seedPath && this.stmt.count.get()!.n === 0) {
       const books = readSeed(seedPath);
-      db.transaction(() => books.forEach((book) => this.stmt.insert.run({ ...book, topic_key: normalizeTopic(book.topic) })))();
+      db.transaction(() => {
+        books.forEach((book) => this.stmt.insert.run({ ...book, topic_key: normalizeTopic(book.topic) }));
+        db.exec(FILL_TOPICS_SQL);
+      })();
     }
   }
 

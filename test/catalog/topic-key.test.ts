@@ -105,12 +105,14 @@ describe('catalog: schema step 3 moves a step-2 database to the stored topic key
     const store = new SqliteCatalogStore(path);
     expect(await store.listBooks()).to.deep.equal(BOOKS.map((b) => ({ ...b, stock: b.stock - b.id })));
     expect((await store.findByTopic('distributed systems', { limit: 10 }))?.items).to.deep.equal(DISTRIBUTED);
+    // Step 4 lists each topic once, spelled as its first book spells it.
+    expect(await store.listTopics()).to.deep.equal(['Distributed  Systems', 'graduate school']);
     expect(await store.getPurchase('order-1')).to.include({ item_number: 1, outcome: 'purchased', stock_after: 3 });
     await store.close();
 
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).to.equal(3);
+      expect(db.pragma('user_version', { simple: true })).to.equal(4);
       const keys = db.prepare('SELECT id, topic_key FROM books ORDER BY id').all();
       expect(keys).to.deep.equal([
         { id: 1, topic_key: 'distributed systems' },

@@ -49,6 +49,7 @@ function catalogStoreContract(backend: Backend<CatalogStore>): void {
       const [a, b] = await Promise.all([db.open(), db.open()]);
       expect(await a.listBooks()).to.deep.equal(seed);
       expect(await b.listBooks()).to.deep.equal(seed);
+      expect(await b.listTopics()).to.deep.equal(['distributed systems', 'graduate school']);
     });
   });
 

@@ -1,9 +1,10 @@
 /**
  * Every listing's query on PostgreSQL is answered from an index. The planner chooses by cost, so the tables hold
  * enough rows for its choice to mean something (100,000 books on 100 topics and 100,000 orders, ANALYZEd), and it is
- * left free: no enable_seqscan=off. A sequential scan anywhere fails the test. A sort is allowed only where the
- * planner expects few rows (at most two pages' worth: near a topic's end it reads the few books left through the
- * index and sorts them, which costs no more than reading a page) and over the topics' keys (one row per topic).
+ * left free: no enable_seqscan=off. A sequential scan of books or orders fails the test. A sort is allowed only
+ * where the planner expects few rows (at most two pages' worth: near a topic's end it reads the few books left
+ * through the index and sorts them, which costs no more than reading a page). The topics are read from their own
+ * table, one row per topic, however the planner likes.
  */
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
@@ -32,12 +33,9 @@ function nodes(node: PlanNode): string[] {
   return [here, ...(node.Plans ?? []).flatMap(nodes)];
 }
 
-/** Sorts that could grow with the table: over more than two pages' worth of rows, and not of the topics' keys. */
+/** Sorts that could grow with the table: over more than two pages' worth of rows. */
 function bigSorts(node: PlanNode): string[] {
-  const here =
-    node['Node Type'] === 'Sort' && node['Plan Rows'] > 2 * PAGE_ROWS && node.Plans?.[0]['Node Type'] !== 'CTE Scan'
-      ? [`Sort of ${node['Plan Rows']} rows`]
-      : [];
+  const here = node['Node Type'] === 'Sort' && node['Plan Rows'] > 2 * PAGE_ROWS ? [`Sort of ${node['Plan Rows']} rows`] : [];
   return [...here, ...(node.Plans ?? []).flatMap(bigSorts)];
 }
 
@@ -86,7 +84,6 @@ describe('PostgreSQL: the listings read indexes, never whole tables', function (
     ["a topic's name", CATALOG_SQL.topicName, [topic], /^Index Scan books_topic_key_id Forward$/],
     ['a page of books', CATALOG_SQL.booksAfter, [50_000, PAGE_ROWS], /^Index Scan books_pkey Forward$/],
     ['the page of books before a cursor', CATALOG_SQL.booksBefore, [50_000, PAGE_ROWS], /^Index Scan books_pkey Backward$/],
-    ['the topics', CATALOG_SQL.topics, [], /^Index Only Scan books_topic_key_id Forward$/],
   ];
 
   for (const [what, statement, values, index] of cases) {
@@ -98,6 +95,14 @@ describe('PostgreSQL: the listings read indexes, never whole tables', function (
       expect(bigSorts(root), steps.join(' | ')).to.deep.equal([]);
     });
   }
+
+  it('when the catalog lists the topics, then it reads the topics table (one row per topic) and no book', async () => {
+    const root = await explain(catalog, CATALOG_SQL.topics, []);
+    const steps = nodes(root);
+    expect(steps.filter((step) => /books/.test(step)), steps.join(' | ')).to.deep.equal([]);
+    expect(root['Plan Rows'], steps.join(' | ')).to.be.within(90, 110);
+    expect(await catalog.query('SELECT count(*)::integer AS n FROM topics')).to.deep.equal([{ n: 100 }]);
+  });
 
   it('when the ledger lists orders newest first, with or without a status, then it scans an index backwards from the cursor, with no sort that grows with the table', async () => {
     expect(nodes(await explain(orders, ORDER_SQL.list, [PAGE_ROWS, 50_000]))).to.deep.equal(['Limit', 'Index Scan orders_seq Backward']);

@@ -3,16 +3,20 @@ import { normalizeTopic } from '../../common/topic';
 import type { TopicPage } from './types';
 
 /**
- * listTopics() on any backend (the same SQL on both): one row per topic key without reading every book, a loose
- * index scan that jumps from each key to the next (one index seek per topic), then the spelling of each key's first
- * book. The final ORDER BY sorts the keys found, one per topic.
+ * The topics, one row per topic key spelled as its first book (lowest id) spells it, kept in their own table so
+ * that listing them reads one row per topic, not every book. Books are only ever added by seeding (no route adds or
+ * re-topics one), and the seed fills this table in its own transaction with FILL_TOPICS_SQL, as the schema step
+ * that made the table did. A write that ever adds books or changes a topic must run it too, in its transaction.
  */
-export const TOPICS_SQL = `WITH RECURSIVE keys (k) AS (
-    SELECT min(topic_key) FROM books
-    UNION ALL
-    SELECT (SELECT min(topic_key) FROM books WHERE topic_key > k) FROM keys WHERE k IS NOT NULL)
-  SELECT (SELECT topic FROM books WHERE topic_key = k ORDER BY id LIMIT 1) AS topic
-  FROM keys WHERE k IS NOT NULL ORDER BY k`;
+/**
+ * Fills an empty topics table from the books (the same SQL on both backends). A schema step runs it too: change it
+ * only together with a new step that brings existing databases along.
+ */
+export const FILL_TOPICS_SQL = `INSERT INTO topics (topic_key, topic)
+  SELECT k.topic_key, (SELECT b.topic FROM books b WHERE b.topic_key = k.topic_key ORDER BY b.id LIMIT 1)
+  FROM (SELECT DISTINCT topic_key FROM books) AS k`;
+
+export const TOPICS_SQL = 'SELECT topic FROM topics ORDER BY topic_key';
 
 interface TopicRow {
   id: number;
