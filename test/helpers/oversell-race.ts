@@ -26,9 +26,9 @@ export async function raceForLastCopies(frontendUrl: string, store: CatalogStore
     await client.close();
   }
   expect((await store.getBook(2))?.stock).to.equal(0);
-  const confirmed = await ledger.list({ limit: 1000, status: 'confirmed' });
+  const confirmed = (await ledger.list({ limit: 1000, status: 'confirmed' })).orders;
   expect(confirmed).to.have.length(stock);
-  expect(await ledger.list({ limit: 1000, status: 'pending' })).to.have.length(0);
+  expect((await ledger.list({ limit: 1000, status: 'pending' })).orders).to.have.length(0);
   for (const order of confirmed) {
     expect(await store.getPurchase(order.order_id)).to.include({ outcome: 'purchased', item_number: 2 });
   }
