@@ -23,7 +23,8 @@ export const USAGE = `npm run bench [-- options]
   --model lookups=<n>,buys=<n>,hit=<0..1>
                            the rates the capacity model sizes the tiers for (default lookups=20000,buys=2000,hit=0.95)
   --profile                node --cpu-prof profiles of every server under <out>/profiles
-  --out <dir>              where the JSON and SVG go (default bench/results)`;
+  --out <dir>              where the JSON and SVG go (default bench/results)
+npm run bench -- --scale [options]  how cost grows with the catalog and the ledger (options: bench/scale.ts)`;
 
 export function parseArgs(argv: string[], root: string): Options {
   const options: Options = {

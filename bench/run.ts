@@ -4,7 +4,8 @@
  * connections for a fixed time. The load generator runs on CPU 0 and the servers on the other CPUs where the
  * machine allows. It prints rps, latency percentiles, errors, each scenario's rps as a ratio of the baseline's in the
  * same run, the CPU µs per request of every process, and a capacity model; it writes JSON and an SVG chart under
- * bench/results/ (git-ignored). Options: bench/options.ts (USAGE).
+ * bench/results/ (git-ignored). Options: bench/options.ts (USAGE). `npm run bench -- --scale` is the other
+ * benchmark, how cost grows with the catalog and the ledger (bench/scale.ts).
  *
  * The baseline runs before every scenario and at the end; each ratio uses the baseline runs on either side.
  */
@@ -18,6 +19,7 @@ import { placeProcesses, selfMeter } from './cpu';
 import { measure, type Measurement } from './measure';
 import { parseArgs, type Options } from './options';
 import { printCapacity, printResults, writeReport, type ProcessCpu, type Row } from './report';
+import { runScale } from './scale';
 import { SCENARIOS, type Scenario } from './scenarios';
 import { Stacks, type Stack, type StackName, type Tier } from './stacks';
 
@@ -28,8 +30,8 @@ interface Run {
   entry: string;
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2), projectRoot(__dirname));
+async function main(argv: string[]): Promise<void> {
+  const options = parseArgs(argv, projectRoot(__dirname));
   const cores = cpus().length;
   const placement = placeProcesses();
   const data = mkdtempSync(join(tmpdir(), 'bazar-bench-'));
@@ -189,7 +191,9 @@ function costOf(rows: Row[], names: string[], path: Tier[]): { scenario: string;
   return { scenario: found?.name ?? 'not run', cost };
 }
 
-main().catch((err: unknown) => {
+// `--scale` is the other benchmark: how cost grows with the catalog and the ledger (bench/scale.ts).
+const argv = process.argv.slice(2);
+(argv.includes('--scale') ? runScale(argv.filter((arg) => arg !== '--scale')) : main(argv)).catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

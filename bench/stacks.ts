@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postgresMissing, startPgCluster, type PgCluster } from '../support/postgres-cluster';
+import { missingPostgresMessage, postgresInstalled, startThrowawayCluster, type PgCluster } from '../support/postgres-server';
 import { startScript, startService, type ServiceName, type ServiceProcess } from '../support/service-process';
 import { processMeter, treeMeter, type CpuMeter } from './cpu';
 
@@ -50,7 +50,7 @@ export class Stacks {
 
   /** Why the PostgreSQL stacks cannot run here, or undefined. */
   postgresMissing(): string | undefined {
-    return postgresMissing();
+    return postgresInstalled() ? undefined : missingPostgresMessage();
   }
 
   async start(name: StackName): Promise<Stack> {
@@ -152,7 +152,7 @@ export class Stacks {
   }
 
   private async freshDatabases(): Promise<{ catalogDb: string; orderDb: string }> {
-    this.cluster ??= await startPgCluster({ cpus: this.settings.cpus, maxConnections: 200 });
+    this.cluster ??= await startThrowawayCluster({ cpus: this.settings.cpus, maxConnections: 200 });
     const n = ++this.databases;
     const catalog = `bench_catalog_${n}`;
     const order = `bench_orders_${n}`;

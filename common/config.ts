@@ -3,6 +3,7 @@
  * (its own config.ts) and hands the environment to these helpers, which fail fast with a message that names the
  * variable, the bad value and what would be accepted.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { PostgresUrlError, parsePostgresUrl, redactPostgresUrl } from './postgres-url';
 
@@ -131,7 +132,7 @@ export function readCommon(env: Env, defaultPort: number): CommonConfig {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   }
-  const token = present(env, 'BAZAR_TOKEN');
+  const token = readToken(env);
   if (token !== undefined && !/^[\x21-\x7e]{16,256}$/.test(token)) {
     throw new ConfigError('BAZAR_TOKEN must be 16 to 256 visible ASCII characters (try: openssl rand -hex 32)');
   }
@@ -144,6 +145,26 @@ export function readCommon(env: Env, defaultPort: number): CommonConfig {
   const rawPublicUrl = present(env, 'PUBLIC_URL');
   const publicUrl = rawPublicUrl === undefined ? undefined : parseOrigin('PUBLIC_URL', rawPublicUrl);
   return { host, port: readPort(env, 'PORT', defaultPort), publicUrl, logLevel: logLevel as LogLevel, token };
+}
+
+/**
+ * BAZAR_TOKEN, or the contents of the file BAZAR_TOKEN_FILE names. A deployment host uses the file, so the secret is
+ * neither in the environment pm2 saves with `pm2 save` nor in anything a package install script could read.
+ */
+function readToken(env: Env): string | undefined {
+  const inline = present(env, 'BAZAR_TOKEN');
+  const file = present(env, 'BAZAR_TOKEN_FILE');
+  if (file === undefined) return inline;
+  if (inline !== undefined) throw new ConfigError('set BAZAR_TOKEN or BAZAR_TOKEN_FILE, not both');
+  let contents: string;
+  try {
+    contents = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`BAZAR_TOKEN_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const token = contents.trim();
+  if (token === '') throw new ConfigError(`BAZAR_TOKEN_FILE ${file} is empty`);
+  return token;
 }
 
 /** Runs a config reader and turns a ConfigError into one clear line on stderr and exit code 78 (EX_CONFIG). */

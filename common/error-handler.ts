@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionLost } from './connection-lost';
 import { AppError, errorBody, errors, type ErrorCode } from './errors';
 
 /** Renders a browser-facing error page, or returns undefined to answer with JSON. */
@@ -16,6 +17,8 @@ const GENERIC_CODES: Partial<Record<number, ErrorCode>> = {
 /** Maps Fastify's own client errors (bad JSON, unknown media type, schema failures) to our coded errors. */
 function toAppError(error: FastifyError, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
+  // The database restarting or failing over is no bug: the caller may try again, and the service goes on by itself.
+  if (isConnectionLost(error)) return errors.databaseUnavailable();
   if (error.validation) {
     const first = error.validation[0];
     if (error.validationContext === 'params' && first?.instancePath === '/n') {
@@ -55,11 +58,11 @@ export type ErrorHandler = (error: FastifyError, request: FastifyRequest, reply:
 export function makeErrorHandler(renderPage?: ErrorPageRenderer): ErrorHandler {
   return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const appError = toAppError(error, request);
-    if (appError.statusCode >= 500 && !(error instanceof AppError)) {
+    if (appError.code === 'internal_error' && !(error instanceof AppError)) {
       // Only here do we see the detail; the client gets the generic internal_error.
       request.log.error({ err: error }, 'unhandled error');
     } else if (appError.statusCode >= 500) {
-      request.log.warn({ code: appError.code }, appError.message);
+      request.log.warn({ code: appError.code, ...(error === appError ? {} : { reason: error.message }) }, appError.message);
     }
     reply.code(appError.statusCode).headers(appError.headers);
     const page = renderPage?.(request, appError);

@@ -75,6 +75,8 @@ export const errors = {
     new AppError('order_id_reused', `order id '${orderId}' was already used for another book`),
   upstreamUnavailable: (service: string) =>
     new AppError('upstream_unavailable', `the ${service} service is unavailable, please try again shortly`),
+  databaseUnavailable: () =>
+    new AppError('upstream_unavailable', 'the database is unavailable (restarting or failing over), please try again shortly'),
   buyOutcomeUnknown: () =>
     new AppError(
       'upstream_unavailable',

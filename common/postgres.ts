@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isConnectionLost } from './connection-lost';
 import { parsePostgresUrl, type PostgresTarget } from './postgres-url';
 
 /** A named statement: PostgreSQL prepares it once per connection; after that only its parameters travel. */
@@ -16,31 +17,6 @@ export interface PgDatabaseOptions {
   max?: number;
   /** Limit on opening one connection, and on waiting for a free one (default 5000 ms). */
   connectTimeoutMs?: number;
-}
-
-/** What the server said or did that means "it, or our connection to it, went away" rather than "bad statement". */
-const LOST_CODES = new Set([
-  'NO_SERVER', // see findServer()
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  '57P01', // admin_shutdown: the server is stopping
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now: starting up, or still in recovery
-  '25006', // read_only_sql_transaction: the server we reached is (now) a standby
-]);
-const LOST_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
-
-/**
- * True when a query failed because its connection or server went away (a restart, a failover). The statement may
- * or may not have committed: only a write that is idempotent may be sent again.
- */
-export function isConnectionLost(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (LOST_CODES.has(code) || code.startsWith('08'))) return true;
-  return typeof message === 'string' && LOST_MESSAGES.test(message);
 }
 
 const toQuery = (statement: Statement | string, values?: unknown[]): pg.QueryConfig =>

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { createBaseApp, type App } from '../common/base-app';
+import { isConnectionLost } from '../common/connection-lost';
 import type { LogLevel } from '../common/config';
 import { Metrics, timeCalls, transactionHistogram } from '../common/metrics';
 import { BuyService, type BuyServiceOptions } from './buy-service';
@@ -63,7 +64,7 @@ export function buildOrderApp(options: OrderAppOptions): App {
   });
   // Read when scraped; capped like the ledger's own listing.
   metrics.gauge('orders_pending', 'Orders waiting for the catalog\'s answer (counted up to 1000)', async () =>
-    (await ledger.list({ limit: 1000, status: 'pending' })).length,
+    (await ledger.list({ limit: 1000, status: 'pending' })).orders.length,
   );
   app.decorate('buys', buys);
   registerOrderRoutes(app, buys, ledger, token);
@@ -77,7 +78,12 @@ export function buildOrderApp(options: OrderAppOptions): App {
     const round = () =>
       (running ??= buys
         .reconcile(app.log, 2 * timeoutMs)
-        .catch((err) => app.log.error({ err }, 'reconcile failed'))
+        // The ledger's database restarting or failing over is expected: the next round tries again.
+        .catch((err: unknown) =>
+          isConnectionLost(err)
+            ? app.log.warn({ reason: (err as Error).message }, 'reconcile waits: the database is unavailable')
+            : app.log.error({ err }, 'reconcile failed'),
+        )
         .finally(() => (running = undefined)));
     app.addHook('onReady', async () => {
       void round();

@@ -42,7 +42,7 @@ export function viewLine(line: string, view: LogView, pretty: (record: object) =
   // pm2's own lines, a stack trace printed by Node: shown as they are.
   if (record === undefined || typeof record.level !== 'number') return `${line}\n`;
   if (record.reqId !== undefined && record.level < view.requestLevel) return undefined;
-  // A warning's error (a refused connection while a neighbour starts) says enough in its message; an error keeps
+  // A warning's error (a refused connection while another service starts) says enough in its message; an error keeps
   // its stack.
   const err = record.err as { message?: unknown } | undefined;
   if (record.level < ERROR && typeof err?.message === 'string') record.err = err.message;

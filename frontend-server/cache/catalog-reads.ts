@@ -1,6 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { CounterChild } from '../../common/hot-metrics';
 import type { Metrics } from '../../common/metrics';
+import type { PageQuery } from '../../common/paging';
 import type { Book, CacheStatus, TopicResult } from '../../common/schemas';
 import { normalizeTopic } from '../../common/topic';
 import type { CallContext } from '../../common/upstream';
@@ -11,7 +12,10 @@ import { ResponseCache } from './response-cache';
 type Kind = 'lookup' | 'search';
 
 const bookKey = (id: number) => `b:${id}`;
+/** A topic's key names the group of all its pages, and is also the key of its default page (no parameters). */
 const topicKey = (topic: string) => `t:${topic}`;
+const pageKey = (topic: string, { limit, cursor }: PageQuery) =>
+  limit === undefined && cursor === undefined ? topic : `${topic}\n${limit ?? ''}\n${cursor ?? ''}`;
 
 /**
  * The frontend's two cacheable reads. Without a cache (CACHE=off) they go straight to the catalog; with one, a hit
@@ -68,8 +72,10 @@ export class CatalogReads {
     return this.read('lookup', bookKey(id), () => this.catalog.lookup(id, ctx()));
   }
 
-  search(topic: string, ctx: () => CallContext): Fetched<TopicResult> | Promise<Fetched<TopicResult>> {
-    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.search(topic, ctx()));
+  /** One page of a topic's books, cached per page; a change to the topic drops every page of it (its group). */
+  search(topic: string, page: PageQuery, ctx: () => CallContext): Fetched<TopicResult> | Promise<Fetched<TopicResult>> {
+    const group = topicKey(normalizeTopic(topic));
+    return this.read('search', pageKey(group, page), () => this.catalog.search(topic, page, ctx()), group);
   }
 
   /** The cache's half of /status (the subscriptions are ChangeStreams'). */
@@ -129,7 +135,7 @@ export class CatalogReads {
     return false;
   }
 
-  private read<T>(kind: Kind, key: string, load: () => Promise<Fetched<T>>): Fetched<T> | Promise<Fetched<T>> {
+  private read<T>(kind: Kind, key: string, load: () => Promise<Fetched<T>>, group = key): Fetched<T> | Promise<Fetched<T>> {
     if (!this.cache) return load();
     const cached = this.cache.get(key);
     if (cached !== undefined && this.notStalled()) {
@@ -139,6 +145,6 @@ export class CatalogReads {
     }
     this.misses[kind].inc();
     this.missCount++;
-    return this.cache.fill(key, load).then((filled) => filled.value as Fetched<T>);
+    return this.cache.fill(key, load, group).then((filled) => filled.value as Fetched<T>);
   }
 }

@@ -1,6 +1,7 @@
 import { Type, type TObject } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { Book, TopicResult, type BookList, type EventAck, type TopicList } from '../../common/schemas';
+import { pageQueryString, type PageQuery } from '../../common/paging';
+import { Book, BookRef, TopicResult, type BookPage, type EventAck, type TopicList } from '../../common/schemas';
 import { UpstreamClient, type CallContext, type UpstreamOptions } from '../../common/upstream';
 
 /**
@@ -13,12 +14,11 @@ export interface Fetched<T> {
   json?: string;
 }
 
-/** The schema with no other fields allowed, at any depth, compiled once (a check costs well under a µs). */
-const exactly = (schema: TObject) => TypeCompiler.Compile(Type.Object(schema.properties, { additionalProperties: false }));
-const exactBook = exactly(Book);
-const exactTopicResult = exactly(
-  Type.Object({ topic: TopicResult.properties.topic, items: Type.Array(Type.Object(TopicResult.properties.items.items.properties, { additionalProperties: false })) }),
-);
+/** An object schema with no other fields allowed. */
+const closed = (schema: TObject) => Type.Object(schema.properties, { additionalProperties: false });
+/** The answers' schemas with no other fields allowed, at any depth, compiled once (a check costs well under a µs). */
+const exactBook = TypeCompiler.Compile(closed(Book));
+const exactTopicResult = TypeCompiler.Compile(closed(Type.Object({ ...TopicResult.properties, items: Type.Array(closed(BookRef)) })));
 
 /**
  * What the frontend asks of the catalog, and nothing else. Reads are balanced over the catalog's replicas and
@@ -34,8 +34,10 @@ export class CatalogClient extends UpstreamClient {
     return { value, json: exactBook.Check(value) ? text : undefined };
   }
 
-  async search(topic: string, ctx: CallContext): Promise<Fetched<TopicResult>> {
-    const { value, text } = await this.upstream.callForBody<TopicResult>('GET', `/query_by_topic/${encodeURIComponent(topic)}`, ctx);
+  /** One page of a topic's books; the catalog answers 400 validation_failed for a cursor it did not give out. */
+  async search(topic: string, page: PageQuery, ctx: CallContext): Promise<Fetched<TopicResult>> {
+    const path = `/query_by_topic/${encodeURIComponent(topic)}${pageQueryString(page)}`;
+    const { value, text } = await this.upstream.callForBody<TopicResult>('GET', path, ctx);
     return { value, json: exactTopicResult.Check(value) ? text : undefined };
   }
 
@@ -43,8 +45,9 @@ export class CatalogClient extends UpstreamClient {
     return (await this.upstream.call<TopicList>('GET', '/topics', ctx)).topics;
   }
 
-  async books(ctx: CallContext): Promise<Book[]> {
-    return (await this.upstream.call<BookList>('GET', '/books', ctx)).books;
+  /** One page of every book, in item-number order. */
+  books(page: PageQuery, ctx: CallContext): Promise<BookPage> {
+    return this.upstream.call<BookPage>('GET', `/books${pageQueryString(page)}`, ctx);
   }
 
   /** Tells the replica at `origin` that this subscriber applied its changes up to `seq`. Never balanced. */

@@ -6,6 +6,7 @@ import { errors } from '../../common/errors';
 import { readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
 import { prefersHtml } from '../negotiate';
 import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
+import { PAGE_PARAMS } from '../../common/paging';
 import { Book, ItemNumberParams, Order, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogReads } from '../cache/catalog-reads';
 import type { Fetched } from '../clients/catalog-client';
@@ -28,10 +29,13 @@ function ctx(request: FastifyRequest) {
   return { log: request.log, requestId: request.id };
 }
 
+/** Renders a value as a page; given the request's query too, for pages whose links keep its parameters. */
+type PageView<T> = (value: T, query: Record<string, string | undefined>) => string;
+
 /** Answers with a page for browsers and with the JSON value for everyone else. */
-function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) {
+function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: PageView<T>) {
   if (!prefersHtml(request)) return value;
-  return reply.type('text/html; charset=utf-8').send(page(value));
+  return reply.type('text/html; charset=utf-8').send(page(value, request.query as Record<string, string | undefined>));
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -43,14 +47,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * value would give (a test compares a miss, a hit and a CACHE=off answer). A string, not a Buffer: Node writes the
  * head and a string body with one write, a Buffer body with a second chunk.
  */
-function answer<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T>, page: (value: T) => string) {
-  if (prefersHtml(request)) return reply.type('text/html; charset=utf-8').send(page(read.value));
+function answer<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T>, page: PageView<T>) {
+  if (prefersHtml(request)) return negotiate(request, reply, read.value, page);
   read.json ??= reply.serialize(read.value) as string;
   return reply.type(JSON_TYPE).send(read.json);
 }
 
 /** answer() now for a cache hit (no promise, no microtask: see CatalogReads.read), or once the catalog answered. */
-function serve<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T> | Promise<Fetched<T>>, page: (value: T) => string) {
+function serve<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T> | Promise<Fetched<T>>, page: PageView<T>) {
   if (!(read instanceof Promise)) {
     answer(request, reply, read, page);
     return;
@@ -67,12 +71,13 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
     {
       schema: {
         operationId: 'searchBooks',
-        summary: 'search(topic): the books on a topic',
+        summary: 'search(topic): the books on a topic, a page at a time (next_cursor leads on)',
         params: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }),
+        querystring: Type.Object(PAGE_PARAMS, { additionalProperties: false }),
         response: { 200: TopicResult, ...errorReplies(400, 404, 503) },
       },
     },
-    (request, reply) => serve(request, reply, reads.search(request.params.topic, () => ctx(request)), searchPage),
+    (request, reply) => serve(request, reply, reads.search(request.params.topic, request.query, () => ctx(request)), searchPage),
   );
 
   // A search box submits `?topic=`; send it to the report's URL shape.

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Batcher } from '../../common/batcher';
+import { toPage } from '../../common/paging';
 import { PgDatabase, migrate } from '../../common/postgres';
 import type { Order } from '../../common/schemas';
-import type { CreateResult, Lease, ListOptions, OrderLedger } from './types';
+import type { CreateResult, Lease, ListOptions, OrderLedger, OrderPage } from './types';
 
 /** Numbered steps, applied once each at start (see migrate()). */
 const SCHEMA = [
@@ -22,6 +23,11 @@ const SCHEMA = [
    );
    CREATE INDEX orders_created ON orders (created_at, seq);
    CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';`,
+  // Step 2: orders are listed and paged newest first by seq alone (see OrderPage): one index range per page, with
+  // or without a status, instead of the (created_at, seq) order that clocks of different replicas could disagree on.
+  `CREATE UNIQUE INDEX orders_seq ON orders (seq);
+   CREATE INDEX orders_status_seq ON orders (status, seq);
+   DROP INDEX orders_created;`,
 ];
 
 const ORDER = 'order_id, item_number, status, title, price_cents, reason, created_at';
@@ -29,7 +35,7 @@ const ORDER = 'order_id, item_number, status, title, price_cents, reason, create
  * Every statement, named: PostgreSQL plans each once per connection. Leases run on the database's clock
  * (now()), so replicas whose clocks differ still agree on when one ran out.
  */
-const SQL = {
+export const SQL = {
   // The new orders of one batch in one statement; a key seen before (or twice in the batch) inserts nothing.
   insert: {
     name: 'orders_insert',
@@ -66,10 +72,11 @@ const SQL = {
            WHERE order_id = $1 AND status = 'pending' RETURNING ${ORDER}`,
   },
   discard: { name: 'orders_discard', text: "DELETE FROM orders WHERE order_id = $1 AND status = 'pending'" },
-  list: { name: 'orders_list', text: `SELECT ${ORDER} FROM orders ORDER BY created_at DESC, seq DESC LIMIT $1` },
+  // Newest first, each one range of an index (test/plans/postgres-plans.test.ts shows the plans).
+  list: { name: 'orders_list', text: `SELECT seq, ${ORDER} FROM orders WHERE seq < $2 ORDER BY seq DESC LIMIT $1` },
   listByStatus: {
     name: 'orders_list_by_status',
-    text: `SELECT ${ORDER} FROM orders WHERE status = $2 ORDER BY created_at DESC, seq DESC LIMIT $1`,
+    text: `SELECT seq, ${ORDER} FROM orders WHERE status = $3 AND seq < $2 ORDER BY seq DESC LIMIT $1`,
   },
   pending: {
     name: 'orders_pending',
@@ -97,6 +104,10 @@ interface Confirm {
 interface OrderRow extends Omit<Order, 'created_at' | 'reason'> {
   created_at: Date;
   reason: string | null;
+}
+
+interface ListedRow extends OrderRow {
+  seq: string;
 }
 
 /** `reason` explains a rejection; confirmed and pending orders leave it out rather than carry a null. */
@@ -146,6 +157,10 @@ export class PgOrderLedger implements OrderLedger {
     await this.db.query(SQL.release, [orderId, owner]);
   }
 
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
+    return (await this.ordersWithKeys([idempotencyKey])).get(idempotencyKey) ?? null;
+  }
+
   confirm(orderId: string, title: string, priceCents: number): Promise<Order> {
     return this.confirms.submit({ orderId, title, priceCents, at: new Date() });
   }
@@ -164,11 +179,15 @@ export class PgOrderLedger implements OrderLedger {
     return row ? toOrder(row) : null;
   }
 
-  async list({ limit, status }: ListOptions): Promise<Order[]> {
+  async list(options: ListOptions): Promise<OrderPage> {
+    const { limit, status, after } = options;
+    // bigint comes back as a string; sequence numbers stay far below 2^53.
+    const values = [limit + 1, after ?? Number.MAX_SAFE_INTEGER];
     const rows = status
-      ? await this.db.query<OrderRow>(SQL.listByStatus, [limit, status])
-      : await this.db.query<OrderRow>(SQL.list, [limit]);
-    return rows.map(toOrder);
+      ? await this.db.query<ListedRow>(SQL.listByStatus, [...values, status])
+      : await this.db.query<ListedRow>(SQL.list, values);
+    const page = toPage(rows, options, (row) => Number(row.seq));
+    return { orders: page.items.map(({ seq: _key, ...row }) => toOrder(row)), next: page.next };
   }
 
   async listPending(olderThan: string): Promise<Order[]> {
@@ -197,16 +216,17 @@ export class PgOrderLedger implements OrderLedger {
     // Only a key can conflict (order ids are fresh UUIDs). Under READ COMMITTED the INSERT waited for a racing
     // request with the same key to commit, so this read finds its order.
     const missing = orders.filter((o) => !byId.has(o.orderId)).map((o) => o.idempotencyKey!);
-    const byKey = new Map<string, Order>();
-    if (missing.length > 0) {
-      for (const { idempotency_key, ...row } of await this.db.query<OrderRow & { idempotency_key: string }>(SQL.byKeys, [missing])) {
-        byKey.set(idempotency_key, toOrder(row));
-      }
-    }
+    const byKey = missing.length > 0 ? await this.ordersWithKeys(missing) : new Map<string, Order>();
     return orders.map((o) => {
       const order = byId.get(o.orderId);
       return order ? { order, created: true } : { order: byKey.get(o.idempotencyKey!)!, created: false };
     });
+  }
+
+  /** The orders with these idempotency keys, by key. */
+  private async ordersWithKeys(keys: string[]): Promise<Map<string, Order>> {
+    const rows = await this.db.query<OrderRow & { idempotency_key: string }>(SQL.byKeys, [keys]);
+    return new Map(rows.map(({ idempotency_key, ...row }) => [idempotency_key, toOrder(row)]));
   }
 
   private async confirmBatch(confirms: Confirm[]): Promise<Order[]> {

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../common/paths';
-import { postgresMissing } from '../../support/postgres-cluster';
+import { missingPostgresMessage, postgresInstalled } from '../../support/postgres-server';
 import { tempDir } from '../helpers/stack';
 
 const SQLITE_SCENARIOS = ['baseline', 'lookup-cache-hit', 'lookup-cache-off', 'search-cache-hit', 'search-cache-off', 'buy', 'mix-90-10'];
@@ -16,7 +16,7 @@ const POSTGRES_SCENARIOS = ['pg-lookup-cache-off', 'pg-buy', 'pg2-lookup-cache-o
 
 describe('bench smoke (npm run bench -- --quick, tiny)', function () {
   this.timeout(240_000);
-  const missing = postgresMissing();
+  const missing = postgresInstalled() ? undefined : missingPostgresMessage();
   if (missing && process.env.CI === 'true') throw new Error(`${missing}; CI must run the PostgreSQL bench scenarios`);
   if (missing) process.stderr.write(`\n  bench smoke without its PostgreSQL scenarios: ${missing}\n\n`);
 

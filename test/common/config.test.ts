@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../../common/config';
 import { readCatalogConfig } from '../../catalog-server/config';
 import { readFrontendConfig } from '../../frontend-server/config';
 import { readOrderConfig } from '../../order-server/config';
+import { tempDir } from '../helpers/stack';
 
 describe('config: environment only, checked at start-up', () => {
   it('when nothing is set, then each service gets loopback, its own port and local data paths', () => {
@@ -65,5 +68,23 @@ describe('config: environment only, checked at start-up', () => {
   it('when HOST is loopback, then no token is needed; when reachable, a token makes it valid', () => {
     expect(readCatalogConfig({ HOST: '127.0.0.5' }).token).to.equal(undefined);
     expect(readCatalogConfig({ HOST: '0.0.0.0', BAZAR_TOKEN: 'x'.repeat(32) }).token).to.equal('x'.repeat(32));
+  });
+
+  it('when BAZAR_TOKEN_FILE names a file, then its trimmed contents are the token; a missing, empty or doubled one is a ConfigError', () => {
+    const tmp = tempDir('bazar-token-');
+    try {
+      const file = join(tmp.dir, 'token');
+      writeFileSync(file, `${'t'.repeat(40)}\n`, { mode: 0o600 });
+      expect(readCatalogConfig({ HOST: '192.168.121.134', BAZAR_TOKEN_FILE: file }).token).to.equal('t'.repeat(40));
+
+      const missing = join(tmp.dir, 'absent');
+      expect(() => readCatalogConfig({ HOST: '0.0.0.0', BAZAR_TOKEN_FILE: missing })).to.throw(ConfigError, `BAZAR_TOKEN_FILE ${missing} cannot be read (ENOENT)`);
+      const empty = join(tmp.dir, 'empty');
+      writeFileSync(empty, '\n');
+      expect(() => readCatalogConfig({ HOST: '0.0.0.0', BAZAR_TOKEN_FILE: empty })).to.throw(ConfigError, 'is empty');
+      expect(() => readCatalogConfig({ HOST: '0.0.0.0', BAZAR_TOKEN: 'x'.repeat(32), BAZAR_TOKEN_FILE: file })).to.throw(ConfigError, 'not both');
+    } finally {
+      tmp.remove();
+    }
   });
 });

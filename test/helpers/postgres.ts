@@ -1,33 +1,40 @@
 /**
- * Throwaway PostgreSQL clusters for tests (support/postgres-cluster.ts starts them): a suite that needs one skips
- * loudly when the PostgreSQL binaries are missing, and fails under CI=true.
+ * Throwaway PostgreSQL clusters for mocha suites (support/postgres-server.ts makes them): a suite is skipped loudly
+ * when the PostgreSQL binaries are missing, and fails instead under CI=true.
  */
-import { postgresMissing, startPgCluster, type PgCluster } from '../../support/postgres-cluster';
+import {
+  missingPostgresMessage,
+  postgresInstalled,
+  startThrowawayCluster,
+  type PgCluster,
+  type ThrowawayOptions,
+} from '../../support/postgres-server';
 
-export type { PgCluster, PgNode } from '../../support/postgres-cluster';
+export type { PgCluster, PgNode } from '../../support/postgres-server';
 
 /**
- * Starts a cluster, or skips the calling suite loudly when the PostgreSQL binaries are missing; under CI=true
- * their absence is a failure, not a skip. Call from a `before` hook with its `this`.
+ * Skips the calling suite loudly when the PostgreSQL binaries are missing; under CI=true their absence is a
+ * failure, not a skip. Call from a `before` hook with its `this`.
  */
-export async function startPostgres(
-  context: Mocha.Context,
-  options: { standby?: boolean; maxConnections?: number } = {},
-): Promise<PgCluster> {
-  const missing = postgresMissing();
-  if (missing) {
-    if (process.env.CI === 'true') throw new Error(`${missing}; CI must run the PostgreSQL tests`);
-    process.stderr.write(`\n  SKIPPED (${context.test?.parent?.fullTitle()}): ${missing}\n\n`);
-    context.skip();
-  }
-  return startPgCluster(options);
+export function requirePostgres(context: Mocha.Context): void {
+  if (postgresInstalled()) return;
+  const message = missingPostgresMessage();
+  if (process.env.CI === 'true') throw new Error(`${message}; CI must run the PostgreSQL tests`);
+  process.stderr.write(`\n  SKIPPED (${context.test?.parent?.fullTitle()}): ${message}\n\n`);
+  context.skip();
+}
+
+/** Starts a cluster, or skips the calling suite as `requirePostgres` does. Call from a `before` hook with its `this`. */
+export async function startPostgres(context: Mocha.Context, options: ThrowawayOptions = {}): Promise<PgCluster> {
+  requirePostgres(context);
+  return startThrowawayCluster(options);
 }
 
 /**
  * One cluster for the enclosing describe block: started before its first test, stopped after its last. Returns
  * a getter, because the cluster exists only once the `before` hook has run.
  */
-export function usePostgres(options: { standby?: boolean; maxConnections?: number } = {}): () => PgCluster {
+export function usePostgres(options: ThrowawayOptions = {}): () => PgCluster {
   let cluster: PgCluster | undefined;
   before(async function () {
     this.timeout(120_000);

@@ -11,6 +11,7 @@ import { buildFrontendApp } from '../../frontend-server/app';
 import { buildOrderApp } from '../../order-server/app';
 import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
 import type { OrderLedger } from '../../order-server/ledger/types';
+import { withOutage, type Outage } from './outage';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 export const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
@@ -40,8 +41,12 @@ export interface Stack {
  * together over real HTTP. Component tests drive `frontend.inject()` (or any tier) and inspect store/ledger.
  */
 export async function startStack(
-  /** `books`: seed the catalog with these instead of the repository's seed file (written into the stack's folder). */
-  options: { token?: string; upstreamTimeoutMs?: number; books?: Book[] } = {},
+  /**
+   * `books`: seed the catalog with these instead of the repository's seed file (written into the stack's folder).
+   * `outages`: the catalog's store and the order ledger fail as a database that went away makes them (the Stack's
+   * own `store` and `ledger` stay reliable, for the test's reads).
+   */
+  options: { token?: string; upstreamTimeoutMs?: number; books?: Book[]; outages?: { store?: Outage; ledger?: Outage } } = {},
 ): Promise<Stack> {
   const token = 'token' in options ? options.token : TEST_TOKEN;
   const tmp = tempDir();
@@ -52,10 +57,11 @@ export async function startStack(
   }
   const store = newCatalogStore(tmp.dir, seedPath);
   const ledger = new SqliteOrderLedger(join(tmp.dir, 'orders.db'));
-  const catalog = buildCatalogApp({ store, token, logLevel: 'silent' });
+  const { outages = {} } = options;
+  const catalog = buildCatalogApp({ store: outages.store ? withOutage(store, outages.store) : store, token, logLevel: 'silent' });
   const catalogUrl = await catalog.listen({ host: '127.0.0.1', port: 0 });
   const order = buildOrderApp({
-    ledger,
+    ledger: outages.ledger ? withOutage(ledger, outages.ledger) : ledger,
     catalogUrl,
     token,
     logLevel: 'silent',

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { PgCatalogStore } from '../../catalog-server/store/pg-store';
-import { isConnectionLost } from '../../common/postgres';
+import { isConnectionLost } from '../../common/connection-lost';
 import { usePostgres } from '../helpers/postgres';
 
 async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<void> {

@@ -22,8 +22,8 @@ describe('PostgreSQL: schema migrations', function () {
       PgOrderLedger.open(pg.url(ordersDb)),
     ]);
     await Promise.all(opened.map((store) => store.close()));
-    // The catalog has two steps (the second: batched purchases), the ledger one.
-    for (const [database, steps] of [[catalogDb, '1,2'], [ordersDb, '1']]) {
+    // The catalog has three steps (the third: batched purchases), the ledger two.
+    for (const [database, steps] of [[catalogDb, '1,2,3'], [ordersDb, '1,2']]) {
       expect(pg.psql(database, 'SELECT string_agg(version::text, \',\' ORDER BY version) FROM schema_migrations')).to.equal(steps);
     }
   });
@@ -53,7 +53,7 @@ describe('PostgreSQL: schema migrations', function () {
     const store = await PgCatalogStore.open(pg.url(database), seedPath);
     try {
       expect(pg.psql(database, 'SELECT topic_key FROM books')).to.equal('graduate school');
-      expect(await store.findByTopic('graduate-school')).to.deep.equal({ topic: '  Graduate__School ', items: [{ id: 7, title: 'Odd' }] });
+      expect(await store.findByTopic('graduate-school', { limit: 10 })).to.deep.include({ topic: '  Graduate__School ', items: [{ id: 7, title: 'Odd' }] });
     } finally {
       await store.close();
       tmp.remove();

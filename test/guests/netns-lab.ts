@@ -96,7 +96,8 @@ export async function removeStaleLabs(prefix: string): Promise<string[]> {
   return notes;
 }
 
-function processAlive(pid: number): boolean {
+/** True while the process exists (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

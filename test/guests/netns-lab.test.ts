@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { prefixesOverlap, routeDestinations } from './netns-lab';
 
-describe('deploy: netns lab isolation check', () => {
+describe('guests: netns lab isolation check', () => {
   it('when ip route lists routes of every type, then their destinations are found, default included', () => {
     const output = [
       'default via 10.0.2.2 dev eth0 proto dhcp src 10.0.2.15 metric 100',

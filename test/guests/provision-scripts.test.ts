@@ -1,0 +1,102 @@
+/**
+ * The provisioning pieces that need no guest: provision/topology.js (addresses, URLs, firewall rules from
+ * hosts.json), install-node.sh's OS check, and the Vagrantfile as `vagrant validate` loads it. The guest test
+ * (systemd-guests.test.ts) runs all of it for real; these fail fast and name the piece.
+ */
+import { expect } from 'chai';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../common/paths';
+import { tempDir } from '../helpers/stack';
+import { topologyModule } from './guest-lab';
+import { run } from './netns-lab';
+
+const ROOT = projectRoot(__dirname);
+const { loadTopology, allowedSources } = topologyModule;
+const nftRuleset = (require('../../provision/topology') as { nftRuleset(t: unknown, guest: string): string }).nftRuleset;
+
+describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfile', function () {
+  this.timeout(60_000);
+
+  it('when the single topology is loaded, then three guests in provisioning order get their role, address and port', () => {
+    const t = loadTopology({ name: 'single' });
+    expect(t.guests.map((g) => [g.name, g.role, g.ip, g.port])).to.deep.equal([
+      ['catalog', 'catalog', '192.168.121.134', 3001],
+      ['order', 'order', '192.168.121.135', 3002],
+      ['frontend', 'frontend', '192.168.121.132', 3000],
+    ]);
+    expect(t.hostIp).to.equal('192.168.121.1');
+    expect(allowedSources(t, 'catalog')).to.have.members(['192.168.121.135', '192.168.121.132', '192.168.121.1']);
+    expect(allowedSources(t, 'order')).to.deep.equal(['192.168.121.132']);
+    expect(allowedSources(t, 'frontend')).to.equal(undefined);
+  });
+
+  it('when BAZAR_NETWORK moves the topology, then every address keeps its host part; a wrong size or topology is refused', () => {
+    const t = loadTopology({ name: 'single', network: '172.16.165.0/24' });
+    expect(t.guests.map((g) => g.ip)).to.deep.equal(['172.16.165.134', '172.16.165.135', '172.16.165.132']);
+    expect(t.hostIp).to.equal('172.16.165.1');
+    expect(() => loadTopology({ network: '10.0.0.0/16' })).to.throw(/must be a \/24/);
+    expect(() => loadTopology({ name: 'replicated' })).to.throw(/no topology 'replicated'/);
+  });
+
+  it("when a guest's firewall is written, then its port is open to its role's clients and reset for everyone else", () => {
+    const t = loadTopology({ name: 'single' });
+    const order = nftRuleset(t, 'order');
+    expect(order).to.include('tcp dport 3002 ip saddr { 192.168.121.132 } accept\n');
+    expect(order).to.include('tcp dport 3002 reject with tcp reset\n');
+    expect(order).to.include('iifname "lo" accept');
+    expect(nftRuleset(t, 'frontend')).not.to.match(/tcp dport 3000/);
+  });
+
+  it('when install-node.sh runs on a system with glibc 2.27 (Ubuntu 18.04), then it stops with one sentence and installs nothing', async () => {
+    const tmp = tempDir('bazar-old-os-');
+    try {
+      const bin = join(tmp.dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(tmp.dir, 'apt.log'), '');
+      for (const [name, body] of [['getconf', 'echo "glibc 2.27"'], ['apt-get', `echo "$@" >> ${tmp.dir}/apt.log`]]) {
+        const file = join(bin, name);
+        writeFileSync(file, `#!/bin/sh\n${body}\n`);
+        chmodSync(file, 0o755);
+      }
+      const result = await run('bash', [join(ROOT, 'provision', 'install-node.sh')], {
+        env: { PATH: `${bin}:${process.env.PATH}`, BAZAR_SRC: ROOT },
+      });
+      expect(result.code).to.equal(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).to.have.length(1);
+      expect(lines[0]).to.match(/has glibc 2\.27, but Node\.js 18 and later need glibc 2\.28 or newer: use Ubuntu 20\.04 or later/);
+      expect(readFileSync(join(tmp.dir, 'apt.log'), 'utf8')).to.equal('');
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('when vagrant validates the Vagrantfile, then it passes and the token is made outside the project, mode 600', async function () {
+    if ((await run('sh', ['-c', 'command -v vagrant'])).code !== 0) {
+      if (process.env.CI === 'true') throw new Error('vagrant is not installed; CI must validate the Vagrantfile');
+      console.warn('      !!! SKIPPED: vagrant is not installed (apt-get install vagrant)');
+      this.skip();
+    }
+    const home = tempDir('bazar-vagrant-home-');
+    try {
+      // Debian's Vagrant (2.3.4) is older than the Vagrantfile requires; BAZAR_VALIDATE_ONLY allows `validate` only.
+      const env = { PATH: process.env.PATH, HOME: home.dir, VAGRANT_CHECKPOINT_DISABLE: '1', BAZAR_VALIDATE_ONLY: '1' };
+      const ok = await run('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, env, timeoutMs: 60_000 });
+      expect(ok.code, `${ok.stdout}\n${ok.stderr}`).to.equal(0);
+      const tokens = readdirSync(join(home.dir, '.bazar'));
+      expect(tokens).to.have.length(1);
+      expect(tokens[0]).to.match(/^[a-z0-9-]+-[0-9a-f]{6}\.token$/);
+      expect(statSync(join(home.dir, '.bazar', tokens[0])).mode & 0o777).to.equal(0o600);
+      expect(existsSync(join(ROOT, '.vagrant', 'bazar-token'))).to.equal(false);
+
+      const up = await run('vagrant', ['up'], { cwd: ROOT, env, timeoutMs: 60_000 });
+      expect(up.code).not.to.equal(0);
+      expect(`${up.stdout}${up.stderr}`).to.include('BAZAR_VALIDATE_ONLY=1 is for `vagrant validate`');
+      const badNet = await run('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, env: { ...env, BAZAR_NETWORK: '10.0.0.0/16' }, timeoutMs: 60_000 });
+      expect(`${badNet.stdout}${badNet.stderr}`).to.include('BAZAR_NETWORK must be a /24');
+    } finally {
+      home.remove();
+    }
+  });
+});
