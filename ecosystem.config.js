@@ -44,16 +44,19 @@ function app(name, script, extra) {
 module.exports = {
   apps: [
     // Each service owns its database: CATALOG_DATABASE_URL and ORDER_DATABASE_URL (PostgreSQL) must name two
-    // different databases. Unset, each keeps SQLite at its DB_PATH.
+    // different databases. Unset, each keeps SQLite at its DB_PATH. DATABASE_PASSWORD_FILE, like BAZAR_TOKEN_FILE,
+    // keeps the password out of the URL and so out of pm2's dump.
     app('catalog', 'catalog-server/server.js', {
       PORT: ports.catalog,
       DB_PATH: env.CATALOG_DB_PATH || path.join(dataDir, 'catalog.db'),
       DATABASE_URL: env.CATALOG_DATABASE_URL || '',
+      DATABASE_PASSWORD_FILE: env.DATABASE_PASSWORD_FILE || '',
     }),
     app('order', 'order-server/server.js', {
       PORT: ports.order,
       DB_PATH: env.ORDER_DB_PATH || path.join(dataDir, 'orders.db'),
       DATABASE_URL: env.ORDER_DATABASE_URL || '',
+      DATABASE_PASSWORD_FILE: env.DATABASE_PASSWORD_FILE || '',
       CATALOG_URL: catalogUrl,
     }),
     app('frontend', 'frontend-server/server.js', {
