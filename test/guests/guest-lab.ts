@@ -12,9 +12,11 @@ import { Guest } from './guest';
 import { NetnsLab, mustRun, type CommandResult } from './netns-lab';
 import { GUEST_NPM_CACHE } from './rootfs';
 
+export type AppRole = 'catalog' | 'order' | 'frontend';
+export type DbRole = 'pg-monitor' | 'pg-node';
 export interface TopologyGuest {
   name: string;
-  role: 'catalog' | 'order' | 'frontend';
+  role: AppRole | DbRole;
   ip: string;
   port: number;
 }
@@ -22,12 +24,15 @@ export interface Topology {
   name: string;
   network: string;
   hostIp: string;
-  roles: Record<TopologyGuest['role'], { port: number; clients: string[] }>;
+  roles: Record<TopologyGuest['role'], { port: number; clients: string[]; database?: string }>;
   guests: TopologyGuest[];
 }
 interface TopologyModule {
-  loadTopology(options: { name?: string; network?: string }): Topology;
+  APP_ROLES: AppRole[];
+  loadTopology(options: { file?: string; name?: string; network?: string }): Topology;
   allowedSources(topology: Topology, role: TopologyGuest['role']): string[] | undefined;
+  nftRuleset(topology: Topology, guest: string): string;
+  guestEnv(topology: Topology, guest: string): Record<string, string | number>;
 }
 /** provision/topology.js: the same reading of hosts.json the guests' scripts use. */
 export const topologyModule = require('../../provision/topology') as TopologyModule;
