@@ -144,7 +144,7 @@ describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfil
     }
   });
 
-  it('when vagrant validates the Vagrantfile, then it passes and the token is made outside the project, mode 600', async function () {
+  it('when vagrant validates the Vagrantfile (single, replicated), then it passes and the token and database password are made outside the project, mode 600', async function () {
     if ((await run('sh', ['-c', 'command -v vagrant'])).code !== 0) {
       if (process.env.CI === 'true') throw new Error('vagrant is not installed; CI must validate the Vagrantfile');
       console.warn('      !!! SKIPPED: vagrant is not installed (apt-get install vagrant)');
@@ -167,6 +167,14 @@ describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfil
       expect(`${up.stdout}${up.stderr}`).to.include('BAZAR_VALIDATE_ONLY=1 is for `vagrant validate`');
       const badNet = await run('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, env: { ...env, BAZAR_NETWORK: '10.0.0.0/16' }, timeoutMs: 60_000 });
       expect(`${badNet.stdout}${badNet.stderr}`).to.include('BAZAR_NETWORK must be a /24');
+
+      // The replicated topology validates too, and its database password is made beside the token, mode 600.
+      const replicated = await run('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, env: { ...env, BAZAR_TOPOLOGY: 'replicated' }, timeoutMs: 60_000 });
+      expect(replicated.code, `${replicated.stdout}\n${replicated.stderr}`).to.equal(0);
+      const secrets = readdirSync(join(home.dir, '.bazar')).sort();
+      expect(secrets).to.deep.equal([tokens[0].replace(/\.token$/, '.db-password'), tokens[0]]);
+      expect(statSync(join(home.dir, '.bazar', secrets[0])).mode & 0o777).to.equal(0o600);
+      expect(readFileSync(join(home.dir, '.bazar', secrets[0]), 'utf8')).to.match(/^[0-9a-f]{48}\n$/);
     } finally {
       home.remove();
     }
