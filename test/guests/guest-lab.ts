@@ -5,11 +5,14 @@
  * network that no role lists as a client). Every request is made from one of those namespaces; the test's own
  * namespace has no route into the lab.
  */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Guest } from './guest';
-import { NetnsLab, mustRun, type CommandResult } from './netns-lab';
+import { NetnsLab, mustRun, run, type CommandResult } from './netns-lab';
+import type { LabShopperOptions, LabShopperReport } from './lab-shopper';
 import { GUEST_NPM_CACHE } from './rootfs';
 
 export type AppRole = 'catalog' | 'order' | 'frontend';
@@ -39,26 +42,68 @@ export const topologyModule = require('../../provision/topology') as TopologyMod
 
 export interface ProbeRequest {
   method?: 'GET' | 'POST' | 'PUT';
+  /** An http:// URL, or tcp://ip:port for a bare TCP connect (a database port). */
   url: string;
   token?: string;
+  /** Sent as JSON. */
+  body?: unknown;
   timeoutMs?: number;
 }
 export interface ProbeResult {
   status?: number;
+  /** tcp:// only: the connection was accepted. */
+  connected?: boolean;
   error?: string;
   ms: number;
   json?: any;
 }
 
+/** What one guest's provisioning ran: the Vagrantfile's provisioners by name (app or postgres, by role). */
+export interface Provisioned {
+  node: CommandResult;
+  firewall: CommandResult;
+  app?: CommandResult;
+  postgres?: CommandResult;
+}
+
+export interface GuestLabOptions {
+  /**
+   * A host folder every service guest mounts at BUILD_SHARE, writable only by `writer`: where the replicated test
+   * puts one guest's /opt/bazar for the others' BAZAR_APP_FROM.
+   */
+  buildShare?: { dir: string; writer: string };
+}
+
+/** Where the service guests see GuestLabOptions.buildShare. */
+export const BUILD_SHARE = '/var/cache/bazar-build';
+
 /** Where the Vagrantfile's provisioners read the project: the share every guest mounts. */
 const SHARE = '/vagrant';
 const PROBE = join(__dirname, 'http-probe.js');
+const SHOPPER = join(__dirname, 'lab-shopper.ts');
+
+export interface E2eReport {
+  stats: { passes: number; pending: number };
+  tests: Array<{ title: string }>;
+  failures: Array<{ title: string; err: { message: string } }>;
+}
+
+/** The e2e suite passed, with nothing pending, and covered search, lookup, buy, out of stock and restock. */
+export function expectE2ePassed(code: number | null, report: E2eReport): void {
+  expect(report.failures.map((f) => `${f.title}: ${f.err.message}`)).to.deep.equal([]);
+  expect(code).to.equal(0);
+  expect(report.stats.pending).to.equal(0);
+  const titles = report.tests.map((t) => t.title).join('\n');
+  for (const topic of [/searching a topic/, /looking up a book/, /buying a book/, /past its stock/, /restock/]) expect(titles).to.match(topic);
+}
 
 export class GuestLab {
   readonly net: NetnsLab;
   readonly guests = new Map<string, Guest>();
   /** The shared secret, as a laptop keeps it: a file outside the project (the Vagrantfile's ~/.bazar/<clone>.token). */
   readonly token = randomBytes(32).toString('hex');
+  /** The database password, kept like the token (the Vagrantfile's ~/.bazar/<clone>.db-password). */
+  readonly dbPassword = randomBytes(24).toString('hex');
   readonly strangerIp: string;
 
   constructor(
@@ -68,6 +113,7 @@ export class GuestLab {
     rootfs: string,
     npmCache: string,
     projectRoot: string,
+    options: GuestLabOptions = {},
   ) {
     const taken = new Set([topology.hostIp, ...topology.guests.map((g) => g.ip)]);
     const base = topology.network.replace(/\.\d+\/\d+$/, '.');
@@ -79,14 +125,18 @@ export class GuestLab {
       { name: 'host', ip: topology.hostIp },
       { name: 'stranger', ip: this.strangerIp },
     ]);
+    const share = options.buildShare;
+    if (share) mkdirSync(share.dir, { recursive: true });
     for (const g of topology.guests) {
+      const build = share && topologyModule.APP_ROLES.includes(g.role as AppRole) ? [{ host: share.dir, guest: BUILD_SHARE }] : [];
       this.guests.set(g.name, new Guest({
         name: g.name,
         rootfs,
         stateDir: join(stateDir, g.name),
         netns: this.net.ns(g.name),
         hostname: `bazar-${g.name}`,
-        readOnlyBinds: [{ host: projectRoot, guest: SHARE }],
+        readOnlyBinds: [{ host: projectRoot, guest: SHARE }, ...(share?.writer === g.name ? [] : build)],
+        writableBinds: share?.writer === g.name ? build : [],
         scratchOverlays: [{ host: npmCache, guest: GUEST_NPM_CACHE }],
       }));
     }
@@ -100,6 +150,13 @@ export class GuestLab {
 
   guestsOf(role: TopologyGuest['role']): TopologyGuest[] {
     return this.topology.guests.filter((g) => g.role === role);
+  }
+
+  /** The topology's guest of that name. */
+  spec(name: string): TopologyGuest {
+    const g = this.topology.guests.find((x) => x.name === name);
+    if (!g) throw new Error(`no guest ${name} in topology ${this.topology.name}`);
+    return g;
   }
 
   url(guest: TopologyGuest): string {
@@ -128,22 +185,38 @@ export class GuestLab {
 
   /**
    * `vagrant provision <guest>`: the Vagrantfile's three shell provisioners, as root, with the environment it gives
-   * each. The token travels only in the app provisioner's environment, as the Vagrantfile's `env:` sends it.
+   * each. A service guest: install-node.sh, install-firewall.sh, install-app.sh; a database guest: install-node.sh
+   * --node-only, install-firewall.sh, install-postgres-ha.sh. The token and the database password travel only in
+   * the last one's environment, as the Vagrantfile's `env:` sends them. `appFrom` is install-app.sh's
+   * BAZAR_APP_FROM, which the Vagrantfile never sets (the replicated test's shortcut, said where it is used).
    */
-  async provision(g: TopologyGuest): Promise<{ node: CommandResult; firewall: CommandResult; app: CommandResult }> {
+  async provision(g: TopologyGuest, { appFrom }: { appFrom?: string } = {}): Promise<Provisioned> {
     const guest = this.guest(g.name);
     const env = { BAZAR_SRC: SHARE, BAZAR_TOPOLOGY: this.topology.name };
     const script = (name: string) => `${SHARE}/provision/${name}`;
+    const withDatabase = this.guestsOf('pg-node').length > 0;
+    const database = g.role === 'pg-monitor' || g.role === 'pg-node';
     // Like Vagrant, a provisioner that fails stops the ones after it.
-    const steps: Array<[string, () => Promise<CommandResult>]> = [
-      ['node', () => guest.exec(['bash', script('install-node.sh')], { env, timeoutMs: 300_000 })],
+    const steps: Array<[keyof Provisioned, () => Promise<CommandResult>]> = [
+      ['node', () => guest.exec(['bash', script('install-node.sh'), ...(database ? ['--node-only'] : [])], { env, timeoutMs: 300_000 })],
       ['firewall', () => guest.exec(['bash', script('install-firewall.sh'), g.name], { env, timeoutMs: 60_000 })],
-      ['app', () => guest.exec(['bash', script('install-app.sh'), g.role], {
-        env: { ...env, BAZAR_GUEST: g.name, BAZAR_USER: 'vagrant', BAZAR_TOKEN: this.token },
-        timeoutMs: 900_000,
-      })],
     ];
-    const results: Record<string, CommandResult> = {};
+    if (database) {
+      steps.push(['postgres', () => guest.exec(['bash', script('install-postgres-ha.sh'), g.role.replace(/^pg-/, '')], {
+        env: { ...env, BAZAR_GUEST: g.name, ...(g.role === 'pg-node' ? { BAZAR_DB_PASSWORD: this.dbPassword } : {}) },
+        timeoutMs: 900_000,
+      })]);
+    } else {
+      steps.push(['app', () => guest.exec(['bash', script('install-app.sh'), g.role], {
+        env: {
+          ...env, BAZAR_GUEST: g.name, BAZAR_USER: 'vagrant', BAZAR_TOKEN: this.token,
+          ...(withDatabase && (g.role === 'catalog' || g.role === 'order') ? { BAZAR_DB_PASSWORD: this.dbPassword } : {}),
+          ...(appFrom ? { BAZAR_APP_FROM: appFrom } : {}),
+        },
+        timeoutMs: 900_000,
+      })]);
+    }
+    const results: Partial<Provisioned> = {};
     for (const [name, step] of steps) {
       const result = await step();
       results[name] = result;
@@ -152,7 +225,45 @@ export class GuestLab {
         throw new Error(`provisioning ${g.name} failed at ${name}:\n${result.stdout}\n${result.stderr}\n--- journal ---\n${journal.stdout}`);
       }
     }
-    return results as { node: CommandResult; firewall: CommandResult; app: CommandResult };
+    return results as Provisioned;
+  }
+
+  /** The end-to-end suite (test/e2e) from the host's namespace against a frontend and a catalog guest. */
+  async runE2e(projectRoot: string, frontend: TopologyGuest, catalog: TopologyGuest): Promise<{ code: number | null; report: E2eReport }> {
+    const mocha = join(projectRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const result = await run('ip', this.net.exec('host', process.execPath, mocha, '--no-config', '--require', 'ts-node/register/transpile-only',
+      '--extension', 'ts', '--timeout', '20000', '--reporter', 'json', 'test/e2e/store.e2e.test.ts'), {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BAZAR_URL: this.url(frontend), BAZAR_CATALOG_URL: this.url(catalog), BAZAR_TOKEN: this.token },
+      timeoutMs: 180_000,
+    });
+    return { code: result.code, report: JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as E2eReport };
+  }
+
+  /**
+   * Shoppers buying and looking up from a namespace of the lab (lab-shopper.ts) until stop(), which lets the buys
+   * under way finish and returns every buy's history and every lookup.
+   */
+  startShoppers(from: string, options: LabShopperOptions): { stop: () => Promise<LabShopperReport> } {
+    const child = spawn('ip', this.net.exec(from, process.execPath, '-r', 'ts-node/register/transpile-only', SHOPPER, JSON.stringify(options)), {
+      cwd: join(__dirname, '..', '..'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    return {
+      stop: async () => {
+        child.stdin.end();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+        const code = await exited;
+        clearTimeout(timer);
+        if (code !== 0) throw new Error(`the shoppers exited with ${code}:\n${stderr}`);
+        return JSON.parse(stdout) as LabShopperReport;
+      },
+    };
   }
 
   /** Requests made one after another from a namespace of the lab: `host`, `stranger` or a guest's. */

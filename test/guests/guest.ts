@@ -20,6 +20,8 @@ export interface GuestOptions {
   hostname: string;
   /** Host folders bind-mounted read-only, like Vagrant's /vagrant share. */
   readOnlyBinds: Array<{ host: string; guest: string }>;
+  /** Host folders bind-mounted writable (a test's staging area between guests). */
+  writableBinds?: Array<{ host: string; guest: string }>;
   /** Host folders the guest sees writable through a throwaway overlay (the host copy never changes). */
   scratchOverlays: Array<{ host: string; guest: string }>;
 }
@@ -65,6 +67,7 @@ export class Guest {
       // guest's own network namespace).
       '--capability=CAP_NET_ADMIN',
       ...this.opts.readOnlyBinds.map((b) => `--bind-ro=${b.host}:${b.guest}`),
+      ...(this.opts.writableBinds ?? []).map((b) => `--bind=${b.host}:${b.guest}`),
       ...this.opts.scratchOverlays.map((o) => `--overlay=${o.host}::${o.guest}`),
     ];
     const log = openSync(this.consoleLog, 'a');

@@ -65,19 +65,27 @@ export function readSqliteSnapshot(catalogDb: string, ordersDb: string): StoreSn
   }
 }
 
+/** One query against the catalog's or the order server's database, whatever reaches it: rows as objects. */
+export type SnapshotQuery = (database: 'catalog' | 'orders', sql: string) => Promise<unknown[]>;
+
+/** The snapshot of two PostgreSQL databases, read through `query` (a connection, or psql in a guest). */
+export async function readSnapshot(query: SnapshotQuery): Promise<StoreSnapshot> {
+  // sum() of integers is a bigint, which node-postgres returns as a string.
+  const deltas = (await query('catalog', SQL.deltas)) as Array<{ book_id: number; d: string | number }>;
+  return {
+    books: (await query('catalog', SQL.books)) as StoreSnapshot['books'],
+    deltas: new Map(deltas.map((r) => [r.book_id, Number(r.d)])),
+    purchases: (await query('catalog', SQL.purchases)) as PurchaseRow[],
+    orders: (await query('orders', SQL.orders)) as OrderRow[],
+  };
+}
+
 /** The snapshot of the PostgreSQL databases at `catalogUrl` and `ordersUrl` (each service's own). */
 export async function readPgSnapshot(catalogUrl: string, ordersUrl: string): Promise<StoreSnapshot> {
   const catalog = new PgDatabase(catalogUrl, { max: 1 });
   const ledger = new PgDatabase(ordersUrl, { max: 1 });
   try {
-    // sum() of integers is a bigint, which node-postgres returns as a string.
-    const deltas = await catalog.query<{ book_id: number; d: string }>(SQL.deltas);
-    return {
-      books: await catalog.query(SQL.books),
-      deltas: new Map(deltas.map((r) => [r.book_id, Number(r.d)])),
-      purchases: await catalog.query(SQL.purchases),
-      orders: await ledger.query(SQL.orders),
-    };
+    return await readSnapshot((database, sql) => (database === 'catalog' ? catalog : ledger).query(sql));
   } finally {
     await Promise.all([catalog.close(), ledger.close()]);
   }
