@@ -64,9 +64,16 @@ export interface Provisioned {
   firewall: CommandResult;
   app?: CommandResult;
   postgres?: CommandResult;
+  /** Seconds each step took, for the timings line ("node 3.1 s, firewall 0.4 s, app 40.2 s"). */
+  steps: string;
 }
 
 export interface GuestLabOptions {
+  /**
+   * Namespaces `client1` … `clientN` at free addresses, for shoppers: the frontend lets each client address make 60
+   * buys a minute (BUY_RATE_LIMIT_MAX), so load that should not meet that limit comes from several.
+   */
+  clients?: number;
   /**
    * A host folder every service guest mounts at BUILD_SHARE, writable only by `writer`: where the replicated test
    * puts one guest's /opt/bazar for the others' BAZAR_APP_FROM.
@@ -105,6 +112,8 @@ export class GuestLab {
   /** The database password, kept like the token (the Vagrantfile's ~/.bazar/<clone>.db-password). */
   readonly dbPassword = randomBytes(24).toString('hex');
   readonly strangerIp: string;
+  /** The client namespaces' names (GuestLabOptions.clients). */
+  readonly clients: string[];
 
   constructor(
     readonly topology: Topology,
@@ -117,13 +126,16 @@ export class GuestLab {
   ) {
     const taken = new Set([topology.hostIp, ...topology.guests.map((g) => g.ip)]);
     const base = topology.network.replace(/\.\d+\/\d+$/, '.');
-    const free = [...Array(200).keys()].map((i) => `${base}${250 - i}`).find((ip) => !taken.has(ip));
-    if (!free) throw new Error(`no free address for the stranger in ${topology.network}`);
-    this.strangerIp = free;
+    const free = [...Array(200).keys()].map((i) => `${base}${250 - i}`).filter((ip) => !taken.has(ip));
+    const clients = options.clients ?? 0;
+    if (free.length < 1 + clients) throw new Error(`not enough free addresses for the stranger and ${clients} clients in ${topology.network}`);
+    this.strangerIp = free[0];
+    this.clients = Array.from({ length: clients }, (_, i) => `client${i + 1}`);
     this.net = new NetnsLab(prefix, topology.network, [
       ...topology.guests.map((g) => ({ name: g.name, ip: g.ip })),
       { name: 'host', ip: topology.hostIp },
       { name: 'stranger', ip: this.strangerIp },
+      ...this.clients.map((name, i) => ({ name, ip: free[1 + i] })),
     ]);
     const share = options.buildShare;
     if (share) mkdirSync(share.dir, { recursive: true });
@@ -197,7 +209,7 @@ export class GuestLab {
     const withDatabase = this.guestsOf('pg-node').length > 0;
     const database = g.role === 'pg-monitor' || g.role === 'pg-node';
     // Like Vagrant, a provisioner that fails stops the ones after it.
-    const steps: Array<[keyof Provisioned, () => Promise<CommandResult>]> = [
+    const steps: Array<['node' | 'firewall' | 'app' | 'postgres', () => Promise<CommandResult>]> = [
       ['node', () => guest.exec(['bash', script('install-node.sh'), ...(database ? ['--node-only'] : [])], { env, timeoutMs: 300_000 })],
       ['firewall', () => guest.exec(['bash', script('install-firewall.sh'), g.name], { env, timeoutMs: 60_000 })],
     ];
@@ -217,15 +229,18 @@ export class GuestLab {
       })]);
     }
     const results: Partial<Provisioned> = {};
+    const took: string[] = [];
     for (const [name, step] of steps) {
+      const started = Date.now();
       const result = await step();
+      took.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
       results[name] = result;
       if (result.code !== 0) {
         const journal = await guest.exec(['journalctl', '--no-pager', '-n', '40']);
         throw new Error(`provisioning ${g.name} failed at ${name}:\n${result.stdout}\n${result.stderr}\n--- journal ---\n${journal.stdout}`);
       }
     }
-    return results as Provisioned;
+    return { ...results, steps: took.join(', ') } as Provisioned;
   }
 
   /** The end-to-end suite (test/e2e) from the host's namespace against a frontend and a catalog guest. */
@@ -241,10 +256,20 @@ export class GuestLab {
   }
 
   /**
-   * Shoppers buying and looking up from a namespace of the lab (lab-shopper.ts) until stop(), which lets the buys
-   * under way finish and returns every buy's history and every lookup.
+   * Shoppers buying and looking up (lab-shopper.ts), one process in each of the namespaces `from`, until stop(),
+   * which lets the buys under way finish and returns every buy's history and every lookup.
    */
-  startShoppers(from: string, options: LabShopperOptions): { stop: () => Promise<LabShopperReport> } {
+  startShoppers(from: string[], options: Omit<LabShopperOptions, 'keyPrefix'> & { keyPrefix: string }): { stop: () => Promise<LabShopperReport> } {
+    const shoppers = from.map((ns) => this.startShopper(ns, { ...options, keyPrefix: `${options.keyPrefix}-${ns}` }));
+    return {
+      stop: async () => {
+        const reports = await Promise.all(shoppers.map((s) => s.stop()));
+        return { histories: reports.flatMap((r) => r.histories), lookups: reports.flatMap((r) => r.lookups) };
+      },
+    };
+  }
+
+  private startShopper(from: string, options: LabShopperOptions): { stop: () => Promise<LabShopperReport> } {
     const child = spawn('ip', this.net.exec(from, process.execPath, '-r', 'ts-node/register/transpile-only', SHOPPER, JSON.stringify(options)), {
       cwd: join(__dirname, '..', '..'),
       stdio: ['pipe', 'pipe', 'pipe'],

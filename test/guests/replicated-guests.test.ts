@@ -35,6 +35,13 @@ import { SCRIPT_LOG_DIR } from './rootfs';
 import { guestImages, guestsOrSkip, LAB_PREFIX, seconds } from './setup';
 
 const ROOT = projectRoot(__dirname);
+/**
+ * Shopper processes per scenario, each in a client namespace of its own, one buyer each, a buy and a lookup every
+ * 1.5 s: under the frontend's 60 buys a minute per client address even with a failover's retries (the catalog cut
+ * uses client1-4, the failover client5-8, so neither inherits the other's count).
+ */
+const CLIENTS = 4;
+const SHOPPING = { items: [1, 2, 3, 4], workers: 1, pauseMs: 1500 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor<T>(what: string, ms: number, attempt: () => Promise<T | undefined>): Promise<T> {
@@ -46,6 +53,9 @@ async function waitFor<T>(what: string, ms: number, attempt: () => Promise<T | u
     await sleep(250);
   }
 }
+
+/** A buy that was not confirmed, with what each attempt got, for the failure message. */
+const unconfirmed = (h: BuyHistory) => `${h.key} ${h.outcome}: ${h.attempts.map((a) => a.code ?? a.status).join(' ')}`;
 
 interface NodeState {
   name: string;
@@ -103,6 +113,7 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
     const builder = topology.guests.find((g) => g.role === 'frontend')!;
     lab = new GuestLab(topology, `${LAB_PREFIX}${process.pid}`, stateDir, images.rootfs, images.npmCache, ROOT, {
       buildShare: { dir: join(stateDir, 'build-share'), writer: builder.name },
+      clients: 2 * CLIENTS,
     });
     console.log(`      ${await lab.create()}`);
     let t = Date.now();
@@ -113,8 +124,9 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
 
     const provision = async (g: TopologyGuest, options: { appFrom?: string } = {}) => {
       const started = Date.now();
-      provisioned.set(g.name, await lab!.provision(g, options));
-      note(`provision ${g.name}: ${seconds(Date.now() - started)}`);
+      const result = await lab!.provision(g, options);
+      provisioned.set(g.name, result);
+      note(`provision ${g.name}: ${seconds(Date.now() - started)} (${result.steps})`);
     };
     t = Date.now();
     await Promise.all([
@@ -240,7 +252,7 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
   it("when catalog1's cable is pulled, then buys and lookups go on through catalog2, /status shows catalog1 out, and it is back in rotation once plugged in", async () => {
     await restock();
     const origin = lab!.url(spec('catalog1'));
-    const shoppers = lab!.startShoppers('host', { url: frontendUrl(), items: [1, 2, 3, 4], keyPrefix: 'cut', workers: 2, pauseMs: 100 });
+    const shoppers = lab!.startShoppers(lab!.clients.slice(0, CLIENTS), { url: frontendUrl(), keyPrefix: 'cut', ...SHOPPING });
     let report: LabShopperReport;
     let cutAt = 0;
     let backAt = 0;
@@ -269,7 +281,7 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
     const s = summarize(report, cutAt, backAt);
     note(`catalog1 cut for ${seconds(backAt - cutAt)}: ${s.during} buys started (${s.retried} retried, slowest ${s.slowest} ms), ${s.lookupsAnswered}/${s.lookups} lookups answered; ${s.confirmed}/${s.buys} buys confirmed in all`);
     expect(ejected!.state).to.be.oneOf(['ejected', 'probing']);
-    expect(report.histories.filter((h) => h.outcome !== 'confirmed').map((h) => h.key)).to.deep.equal([]);
+    expect(report.histories.filter((h) => h.outcome !== 'confirmed').map(unconfirmed)).to.deep.equal([]);
     expect(s.during).to.be.at.least(10);
     expect(s.lookupsAnswered).to.equal(s.lookups);
   });
@@ -278,7 +290,7 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
     const before = await syncPair();
     expect(before, 'a primary with its sync standby before the kill').not.to.equal(undefined);
     const { primary, standby } = before!;
-    const shoppers = lab!.startShoppers('host', { url: frontendUrl(), items: [1, 2, 3, 4], keyPrefix: 'failover', workers: 2, pauseMs: 100 });
+    const shoppers = lab!.startShoppers(lab!.clients.slice(CLIENTS), { url: frontendUrl(), keyPrefix: 'failover', ...SHOPPING });
     let report: LabShopperReport;
     let killAt = 0;
     let promotedAt = 0;
@@ -315,7 +327,7 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
       .filter((a) => a.status === 201 && a.sentAt >= killAt)
       .sort((a, b) => a.at - b.at)[0];
     note(`failover through the store: first buy confirmed ${seconds(firstWrite.at - killAt)} after the kill; ${outage.during} buys started from the kill until 5 s after the promotion (${outage.retried} retried, slowest ${outage.slowest} ms), ${outage.lookupsAnswered}/${outage.lookups} lookups answered; ${outage.confirmed}/${outage.buys} buys confirmed in all`);
-    expect(report.histories.filter((h) => h.outcome !== 'confirmed').map((h) => h.key)).to.deep.equal([]);
+    expect(report.histories.filter((h) => h.outcome !== 'confirmed').map(unconfirmed)).to.deep.equal([]);
     expect(report.histories.filter((h) => h.attempts[0].sentAt > promotedAt).length).to.be.at.least(10);
     const [{ recovery }] = await psqlRows<{ recovery: boolean }>(primary, 'postgres', 'SELECT pg_is_in_recovery() AS recovery');
     expect(recovery, `${primary} is a standby now`).to.equal(true);
