@@ -6,9 +6,9 @@
  * the machine. Commands run inside it with nsenter, like `vagrant ssh -c`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { run, type CommandResult } from './netns-lab';
+import { processAlive, run, type CommandResult } from './netns-lab';
 
 export interface GuestOptions {
   name: string;
@@ -35,6 +35,40 @@ export interface ExecOptions {
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The cgroup hierarchy systemd uses: name=systemd on cgroup v1, the unified one on v2. */
+function cgroupRoot(): string {
+  const v1 = '/sys/fs/cgroup/systemd';
+  return existsSync(join(v1, 'cgroup.procs')) ? v1 : '/sys/fs/cgroup';
+}
+
+/** Removes a cgroup tree deepest first: a cgroup goes once it has no processes and no children. */
+function removeCgroupTree(dir: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) if (entry.isDirectory()) removeCgroupTree(join(dir, entry.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still has processes (the guest runs) or already gone
+  }
+}
+
+/** Removes the cgroups of guests whose namespaces (`<prefix><pid>-…`) belonged to a test process that is gone. */
+export function removeStaleCgroups(prefix: string): string[] {
+  const notes: string[] = [];
+  for (const entry of readdirSync(cgroupRoot())) {
+    const owner = Number(new RegExp(`^bazar-${prefix}(\\d+)-`).exec(entry)?.[1]);
+    if (!owner || processAlive(owner)) continue;
+    removeCgroupTree(join(cgroupRoot(), entry));
+    notes.push(`removed stale cgroup ${entry}`);
+  }
+  return notes;
+}
 
 export class Guest {
   private nspawn: ChildProcess | undefined;
@@ -71,9 +105,12 @@ export class Guest {
       ...this.opts.scratchOverlays.map((o) => `--overlay=${o.host}::${o.guest}`),
     ];
     const log = openSync(this.consoleLog, 'a');
+    const cgroup = this.freshCgroup();
+    // Into its own cgroup first (inherited by nspawn), then the private mount namespace.
     const child = spawn(
-      'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', mountThenBoot, 'sh',
+      'sh',
+      ['-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', cgroup,
+        'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountThenBoot, 'sh',
         rootfs, join(stateDir, 'upper'), join(stateDir, 'work'), join(stateDir, 'merged'), ...nspawnArgs],
       // Without a host systemd, nspawn needs --register=no --keep-unit, and a writable /proc/sys for the guest.
       { stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1' } },
@@ -147,6 +184,29 @@ export class Guest {
       }
     }
     this.pid1 = 0;
+  }
+
+  /**
+   * Without a host systemd, nspawn (--keep-unit) puts the container's systemd in a `payload` cgroup below its own:
+   * started from one cgroup, every guest would share one tree, and two guests' units of one name one cgroup (a unit
+   * started in two guests at once failed with "Failed to attach to cgroup"; stopping one could signal the other's
+   * processes). So each guest boots from a cgroup of its own, named after its network namespace (unique per run),
+   * in the hierarchy systemd uses: name=systemd on cgroup v1, the unified one on v2. Emptied and made again at
+   * every boot; removeCgroup() takes it away.
+   */
+  private freshCgroup(): string {
+    this.removeCgroup();
+    mkdirSync(this.cgroupDir, { recursive: true });
+    return this.cgroupDir;
+  }
+
+  private get cgroupDir(): string {
+    return join(cgroupRoot(), `bazar-${this.opts.netns}`);
+  }
+
+  /** Removes the guest's cgroup tree (nothing while it runs). */
+  removeCgroup(): void {
+    removeCgroupTree(this.cgroupDir);
   }
 
   async waitExited(timeoutMs: number): Promise<boolean> {
