@@ -302,7 +302,7 @@ export class GuestLab {
     await Promise.allSettled([...this.guests.values()].map((guest) => guest.shutdown(30_000)));
     for (const guest of this.guests.values()) guest.kill();
     await Promise.all([...this.guests.values()].map((guest) => guest.waitExited(10_000)));
-    for (const guest of this.guests.values()) guest.removeCgroup();
+    for (const guest of this.guests.values()) await guest.removeCgroup();
     const notes = await this.net.destroy();
     rmSync(this.stateDir, { recursive: true, force: true });
     return notes;

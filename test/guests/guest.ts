@@ -6,7 +6,7 @@
  * the machine. Commands run inside it with nsenter, like `vagrant ssh -c`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, type Dirent } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive, run, type CommandResult } from './netns-lab';
 
@@ -36,38 +36,30 @@ export interface ExecOptions {
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The cgroup hierarchy systemd uses: name=systemd on cgroup v1, the unified one on v2. */
-function cgroupRoot(): string {
-  const v1 = '/sys/fs/cgroup/systemd';
-  return existsSync(join(v1, 'cgroup.procs')) ? v1 : '/sys/fs/cgroup';
-}
+/**
+ * Shell that runs `$2` with the unified (v2) cgroup hierarchy mounted at $CG2 for a moment, in a private mount
+ * namespace of its own (nothing is mounted on the machine), and the v1 name=systemd hierarchy, if any, at $CG1.
+ */
+const WITH_CGROUPS = 'CG1=/sys/fs/cgroup/systemd; [ -e "$CG1/cgroup.procs" ] || CG1=; CG2=$(mktemp -d) && ' +
+  'mount -t cgroup2 cgroup2 "$CG2" && { eval "$2"; status=$?; umount "$CG2"; rmdir "$CG2"; exit $status; }';
 
-/** Removes a cgroup tree deepest first: a cgroup goes once it has no processes and no children. */
-function removeCgroupTree(dir: string): void {
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) if (entry.isDirectory()) removeCgroupTree(join(dir, entry.name));
-  try {
-    rmdirSync(dir);
-  } catch {
-    // still has processes (the guest runs) or already gone
-  }
+/** Removes the cgroup `$1` and everything below it, deepest first, in both hierarchies (only empty ones go). */
+const REMOVE_CGROUP = 'for root in "$CG2" $CG1; do [ ! -d "$root/$1" ] || find "$root/$1" -depth -type d -exec rmdir {} + 2>/dev/null; done; true';
+
+function withCgroups(script: string, arg: string): Promise<CommandResult> {
+  return run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', WITH_CGROUPS, 'sh', arg, script]);
 }
 
 /** Removes the cgroups of guests whose namespaces (`<prefix><pid>-…`) belonged to a test process that is gone. */
-export function removeStaleCgroups(prefix: string): string[] {
-  const notes: string[] = [];
-  for (const entry of readdirSync(cgroupRoot())) {
+export async function removeStaleCgroups(prefix: string): Promise<string[]> {
+  const listed = await withCgroups('ls "$CG2" $CG1', '');
+  const owners = new Map<string, number>();
+  for (const entry of listed.stdout.split(/\s+/)) {
     const owner = Number(new RegExp(`^bazar-${prefix}(\\d+)-`).exec(entry)?.[1]);
-    if (!owner || processAlive(owner)) continue;
-    removeCgroupTree(join(cgroupRoot(), entry));
-    notes.push(`removed stale cgroup ${entry}`);
+    if (owner && !processAlive(owner)) owners.set(entry, owner);
   }
-  return notes;
+  for (const entry of owners.keys()) await withCgroups(REMOVE_CGROUP, entry);
+  return [...owners.keys()].map((entry) => `removed stale cgroup ${entry}`);
 }
 
 export class Guest {
@@ -92,8 +84,13 @@ export class Guest {
   /** Boots the guest and waits until systemd says the system is up; returns the state and any failed units. */
   async boot(timeoutMs = 90_000): Promise<{ state: string; failed: string }> {
     const { stateDir, rootfs, netns, hostname } = this.opts;
-    for (const dir of ['upper', 'work', 'merged']) mkdirSync(join(stateDir, dir), { recursive: true });
-    const mountThenBoot = 'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" && shift 4 && exec "$@"';
+    for (const dir of ['upper', 'work', 'merged', 'tmp']) mkdirSync(join(stateDir, dir), { recursive: true });
+    // This shell becomes nspawn (exec): first into its own cgroup in both hierarchies (see cgroupName), then the
+    // guest's disk, then the boot.
+    const intoCgroup = 'mkdir -p "$CG2/$1" && echo $$ > "$CG2/$1/cgroup.procs" && ' +
+      '{ [ -z "$CG1" ] || { mkdir -p "$CG1/$1" && echo $$ > "$CG1/$1/cgroup.procs"; }; } && umount "$CG2" && rmdir "$CG2"';
+    const mountThenBoot = `CG1=/sys/fs/cgroup/systemd; [ -e "$CG1/cgroup.procs" ] || CG1=; CG2=$(mktemp -d) && mount -t cgroup2 cgroup2 "$CG2" && ${intoCgroup} && ` +
+      'mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$5" && shift 5 && exec "$@"';
     const nspawnArgs = [
       'systemd-nspawn', '-D', join(stateDir, 'merged'), '--boot', '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${netns}`, `--hostname=${hostname}`, '--console=read-only',
@@ -105,15 +102,15 @@ export class Guest {
       ...this.opts.scratchOverlays.map((o) => `--overlay=${o.host}::${o.guest}`),
     ];
     const log = openSync(this.consoleLog, 'a');
-    const cgroup = this.freshCgroup();
-    // Into its own cgroup first (inherited by nspawn), then the private mount namespace.
+    await this.removeCgroup();
     const child = spawn(
-      'sh',
-      ['-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', cgroup,
-        'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountThenBoot, 'sh',
+      'unshare',
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', mountThenBoot, 'sh', this.cgroupName,
         rootfs, join(stateDir, 'upper'), join(stateDir, 'work'), join(stateDir, 'merged'), ...nspawnArgs],
       // Without a host systemd, nspawn needs --register=no --keep-unit, and a writable /proc/sys for the guest.
-      { stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1' } },
+      // TMPDIR: nspawn keeps a --overlay's writable layer in a temporary folder, which a guest killed with SIGKILL
+      // (a dead machine, teardown) leaves behind; under the guest's folder it goes with the rest at destroy().
+      { stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1', TMPDIR: join(stateDir, 'tmp') } },
     );
     closeSync(log);
     this.nspawn = child;
@@ -187,26 +184,20 @@ export class Guest {
   }
 
   /**
-   * Without a host systemd, nspawn (--keep-unit) puts the container's systemd in a `payload` cgroup below its own:
-   * started from one cgroup, every guest would share one tree, and two guests' units of one name one cgroup (a unit
-   * started in two guests at once failed with "Failed to attach to cgroup"; stopping one could signal the other's
-   * processes). So each guest boots from a cgroup of its own, named after its network namespace (unique per run),
-   * in the hierarchy systemd uses: name=systemd on cgroup v1, the unified one on v2. Emptied and made again at
-   * every boot; removeCgroup() takes it away.
+   * Without a host systemd, nspawn (--keep-unit) splits the cgroup it starts in into `supervisor` and `payload`, the
+   * container's systemd taking `payload`: started from one cgroup, every guest would share one tree, and two
+   * guests' units of one name one cgroup (a unit started in two guests at once failed with "Failed to attach to
+   * cgroup"; stopping one could signal the other's processes). So each guest boots from a cgroup of its own, named
+   * after its network namespace (unique per run), in the unified hierarchy, which nspawn follows even where
+   * name=systemd is a v1 hierarchy, and in that one too. Emptied at every boot; removeCgroup() takes it away.
    */
-  private freshCgroup(): string {
-    this.removeCgroup();
-    mkdirSync(this.cgroupDir, { recursive: true });
-    return this.cgroupDir;
+  private get cgroupName(): string {
+    return `bazar-${this.opts.netns}`;
   }
 
-  private get cgroupDir(): string {
-    return join(cgroupRoot(), `bazar-${this.opts.netns}`);
-  }
-
-  /** Removes the guest's cgroup tree (nothing while it runs). */
-  removeCgroup(): void {
-    removeCgroupTree(this.cgroupDir);
+  /** Removes the guest's cgroups (nothing while it runs). */
+  async removeCgroup(): Promise<void> {
+    await withCgroups(REMOVE_CGROUP, this.cgroupName);
   }
 
   async waitExited(timeoutMs: number): Promise<boolean> {

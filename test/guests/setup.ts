@@ -24,7 +24,7 @@ export async function guestsOrSkip(ctx: Mocha.Context, what: string): Promise<vo
     ctx.skip();
   }
   for (const note of await removeStaleLabs(LAB_PREFIX)) console.warn(`      ${note}`);
-  for (const note of removeStaleCgroups(LAB_PREFIX)) console.warn(`      ${note}`);
+  for (const note of await removeStaleCgroups(LAB_PREFIX)) console.warn(`      ${note}`);
 }
 
 /** The guests' root filesystem and the npm cache they install from, under BAZAR_GUEST_CACHE. */
