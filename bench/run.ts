@@ -7,6 +7,7 @@
  *   npm run bench                       10 s per scenario, 64 connections
  *   npm run bench -- --quick            3 s per scenario
  *   npm run bench -- --duration 1 --connections 16 --only lookup-cache-hit,buy --profile --out dir
+ *   npm run bench -- --scale            how cost grows with the catalog and the ledger (bench/scale.ts)
  *
  * The baseline runs before every scenario and at the end; each ratio uses the baseline runs on either side.
  */
@@ -16,6 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderChart } from './chart';
 import { measure, type Load, type Measurement } from './measure';
+import { runScale } from './scale';
 import { startScript, startService, type ServiceProcess } from '../support/service-process';
 
 interface Options {
@@ -223,7 +225,9 @@ function printTable(
   );
 }
 
-main().catch((err: unknown) => {
+// `--scale` is the other benchmark: how cost grows with the catalog and the ledger (bench/scale.ts).
+const argv = process.argv.slice(2);
+(argv.includes('--scale') ? runScale(argv.filter((arg) => arg !== '--scale')) : main()).catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -7,17 +7,18 @@ import { parseArgs } from 'node:util';
 import * as commands from './commands';
 import { makeStyle } from './format';
 import { CliError, EXIT, type Target } from './http';
+import { MAX_PAGE_LIMIT } from '../common/paging';
 import { MAX_AMOUNT } from '../common/schemas';
 import { dollarsToCents } from './money';
 
 const HELP = `Usage: bazar <command> [arguments] [options]
 
 Commands:
-  search <topic>                       books on a topic, with price and stock
+  search <topic> [--limit N] [--all]   books on a topic, with price and stock: a page (20), or --all of them
   lookup <n>                           one book by item number
   buy <n>                              buy one copy of book n
   topics                               every topic the store has
-  orders [--limit N]                   the latest orders (admin)
+  orders [--limit N] [--all]           orders, newest first: a page (100), or --all of them (admin)
   restock [--stock 5]                  set every book's stock (admin)
   update <n> [--stock N] [--price D]   change a book's stock and/or price in dollars, e.g. 12.50 (admin)
 
@@ -26,6 +27,8 @@ Options:
   --catalog-url URL    the catalog service   (env BAZAR_CATALOG_URL, default http://127.0.0.1:3001)
   --order-url URL      the order service     (env BAZAR_ORDER_URL, default http://127.0.0.1:3002)
   --json               print the service's JSON answer instead of a table
+  --limit N            how many per page, 1 to 1000 (--all walks every page, N at a time)
+  --all                every page, following the listing's cursor to its end
   -h, --help           this help
 
 Admin commands send the token in BAZAR_TOKEN.
@@ -46,16 +49,17 @@ const OPTIONS = {
   stock: { type: 'string' },
   price: { type: 'string' },
   limit: { type: 'string' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Options each command takes besides the global ones. */
 const COMMAND_OPTIONS: Record<string, { args: string[]; options: string[] }> = {
-  search: { args: ['topic'], options: [] },
+  search: { args: ['topic'], options: ['limit', 'all'] },
   lookup: { args: ['n'], options: [] },
   buy: { args: ['n'], options: [] },
   topics: { args: [], options: [] },
-  orders: { args: [], options: ['limit'] },
+  orders: { args: [], options: ['limit', 'all'] },
   restock: { args: [], options: ['stock'] },
   update: { args: ['n'], options: ['stock', 'price'] },
 };
@@ -75,6 +79,15 @@ function origin(raw: string, setting: string): string {
 
 function itemNumber(raw: string): number {
   if (!/^[1-9][0-9]{0,14}$/.test(raw)) throw usage(`the item number must be a positive integer, got '${raw}'`);
+  return Number(raw);
+}
+
+/** --limit: a page size the services accept. */
+function pageSize(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[0-9]{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PAGE_LIMIT) {
+    throw usage(`--limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}, got '${raw}'`);
+  }
   return Number(raw);
 }
 
@@ -118,7 +131,7 @@ async function dispatch(argv: string[], env: Env, io: Io): Promise<number> {
   if (args.length !== spec.args.length) {
     throw usage(`'bazar ${command}' takes ${spec.args.length ? spec.args.map((a) => `<${a}>`).join(' ') : 'no arguments'}, got ${args.length}`);
   }
-  for (const option of ['stock', 'price', 'limit'] as const) {
+  for (const option of ['stock', 'price', 'limit', 'all'] as const) {
     if (values[option] !== undefined && !spec.options.includes(option)) throw usage(`'bazar ${command}' takes no --${option}`);
   }
   const t = targets(values, env);
@@ -127,7 +140,7 @@ async function dispatch(argv: string[], env: Env, io: Io): Promise<number> {
   switch (command) {
     case 'search':
       if (args[0].trim() === '') throw usage('the topic must not be empty');
-      out = await commands.search(t, args[0], style);
+      out = await commands.search(t, args[0], { limit: pageSize(values.limit), all: values.all === true }, style);
       break;
     case 'lookup':
       out = await commands.lookup(t, itemNumber(args[0]), style);
@@ -139,7 +152,7 @@ async function dispatch(argv: string[], env: Env, io: Io): Promise<number> {
       out = await commands.topics(t, style);
       break;
     case 'orders':
-      out = await commands.orders(t, count(values.limit, 'limit', 1000), style);
+      out = await commands.orders(t, { limit: pageSize(values.limit), all: values.all === true }, style);
       break;
     case 'restock':
       out = await commands.restock(t, count(values.stock, 'stock', MAX_AMOUNT), style);

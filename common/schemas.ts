@@ -22,9 +22,20 @@ export const Book = Type.Object({
 });
 export type Book = Static<typeof Book>;
 
+/** A paged answer's way on: pass it back as `?cursor=` for that page; null when there is none (see common/paging.ts). */
+const Cursor = (description: string) => Type.Union([Type.String(), Type.Null()], { description });
+const NEXT = Cursor('The next page (?cursor=this); null on the last page');
+const PREV = Cursor('The previous page (?cursor=this); null on the first page');
+
+export const BookRef = Type.Object({ id: Type.Integer(), title: Type.String() });
+export type BookRef = Static<typeof BookRef>;
+
+/** One page of a topic's books, in item-number order. */
 export const TopicResult = Type.Object({
   topic: Type.String(),
-  items: Type.Array(Type.Object({ id: Type.Integer(), title: Type.String() })),
+  items: Type.Array(BookRef),
+  next_cursor: NEXT,
+  prev_cursor: PREV,
 });
 export type TopicResult = Static<typeof TopicResult>;
 
@@ -33,6 +44,10 @@ export type TopicList = Static<typeof TopicList>;
 
 export const BookList = Type.Object({ books: Type.Array(Book) });
 export type BookList = Static<typeof BookList>;
+
+/** One page of every book, in item-number order. */
+export const BookPage = Type.Object({ books: Type.Array(Book), next_cursor: NEXT, prev_cursor: PREV });
+export type BookPage = Static<typeof BookPage>;
 
 /** The catalog's answer to a purchase that went through (applied now, or replayed for the same order id). */
 export const Purchase = Type.Object({
@@ -62,6 +77,10 @@ export const Order = Type.Object({
   created_at: Type.String(),
 });
 export type Order = Static<typeof Order>;
+
+/** One page of orders, newest first. */
+export const OrderList = Type.Object({ orders: Type.Array(Order), next_cursor: NEXT });
+export type OrderList = Static<typeof OrderList>;
 
 export const Health = Type.Object({ status: Type.String() });
 export const Readiness = Type.Object({

@@ -64,7 +64,7 @@ export function buildOrderApp(options: OrderAppOptions): App {
   });
   // Read when scraped; capped like the ledger's own listing.
   metrics.gauge('orders_pending', 'Orders waiting for the catalog\'s answer (counted up to 1000)', async () =>
-    (await ledger.list({ limit: 1000, status: 'pending' })).length,
+    (await ledger.list({ limit: 1000, status: 'pending' })).orders.length,
   );
   app.decorate('buys', buys);
   registerOrderRoutes(app, buys, ledger, token);

@@ -133,26 +133,28 @@ if [ "$BIND" != 0.0.0.0 ] && ! node -e '
   die "this machine has no address $BIND to bind (guest '$GUEST' in the hosts file); fix provision/hosts.json or set BAZAR_BIND"
 fi
 
-if [ -z "$TOKEN" ] && [ -n "$TOKEN_SOURCE" ]; then
-  TOKEN="$(tr -d '[:space:]' <"$TOKEN_SOURCE")" || die "cannot read BAZAR_TOKEN_FILE $TOKEN_SOURCE"
-fi
-if [ -z "$TOKEN" ] && [ -r "$TOKEN_FILE" ]; then
-  TOKEN="$(tr -d '[:space:]' <"$TOKEN_FILE")"
-  [ -z "$TOKEN" ] || log "keeping the token in $TOKEN_FILE"
-fi
+# A secret as given (already out of the environment), else from the file given, else the one an earlier run kept
+# here (provisioning again without it): into the variable named $1.
+take_secret() {
+  local var="$1" source="$2" kept="$3" given_as="$4" what="$5" value="${!1}"
+  if [ -z "$value" ] && [ -n "$source" ]; then
+    value="$(tr -d '[:space:]' <"$source")" || die "cannot read $given_as $source"
+  fi
+  if [ -z "$value" ] && [ -r "$kept" ]; then
+    value="$(tr -d '[:space:]' <"$kept")"
+    [ -z "$value" ] || log "keeping the $what in $kept"
+  fi
+  printf -v "$var" '%s' "$value"
+}
+
+take_secret TOKEN "$TOKEN_SOURCE" "$TOKEN_FILE" BAZAR_TOKEN_FILE token
 [ -n "$TOKEN" ] || die "no token: set BAZAR_TOKEN_FILE to a file holding it (the same on every host; try: openssl rand -hex 32 > token)"
 [[ "$TOKEN" =~ ^[A-Za-z0-9._~+/=-]{16,256}$ ]] ||
   die "the token must be 16-256 characters of A-Z a-z 0-9 . _ ~ + / = - (try: openssl rand -hex 32)"
 
 # PostgreSQL (the hosts file has database guests): the URL names the user, the password goes in a file of its own.
 if [ -n "$DATABASE_URL" ]; then
-  if [ -z "$DB_PASSWORD" ] && [ -n "$DB_PASSWORD_SOURCE" ]; then
-    DB_PASSWORD="$(tr -d '[:space:]' <"$DB_PASSWORD_SOURCE")" || die "cannot read BAZAR_DB_PASSWORD_FILE $DB_PASSWORD_SOURCE"
-  fi
-  if [ -z "$DB_PASSWORD" ] && [ -r "$DB_PASSWORD_FILE" ]; then
-    DB_PASSWORD="$(tr -d '[:space:]' <"$DB_PASSWORD_FILE")"
-    [ -z "$DB_PASSWORD" ] || log "keeping the database password in $DB_PASSWORD_FILE"
-  fi
+  take_secret DB_PASSWORD "$DB_PASSWORD_SOURCE" "$DB_PASSWORD_FILE" BAZAR_DB_PASSWORD_FILE 'database password'
   [ -n "$DB_PASSWORD" ] || die "no database password: set BAZAR_DB_PASSWORD_FILE to the file install-postgres-ha.sh was given"
   [[ "$DB_PASSWORD" =~ ^[A-Za-z0-9._~-]{16,128}$ ]] ||
     die "the database password must be 16-128 characters of A-Z a-z 0-9 . _ ~ - (try: openssl rand -hex 24)"

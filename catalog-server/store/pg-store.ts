@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isConnectionLost } from '../../common/connection-lost';
 import { PgDatabase, migrate, type Queryable } from '../../common/postgres';
+import { toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
-import type { Book, TopicResult } from '../../common/schemas';
-import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+import type { Book } from '../../common/schemas';
+import { FILL_TOPICS_SQL, TOPICS_SQL, readTopicPage } from './topics';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 /**
  * Numbered steps, applied once each at start (see migrate()). topic_key is an ordinary column written from
@@ -36,16 +38,37 @@ const SCHEMA = [
      reason     text        NOT NULL CHECK (reason IN ('restock', 'update')),
      created_at timestamptz NOT NULL
    );`,
+  // Step 2: a topic's books are read a page at a time in id order, so its index names both: one range scan per
+  // page, with no sort, however many books the topic has.
+  // The topics get a table of their own (see topics.ts), so listing them reads one row per topic, not every book.
+  `CREATE INDEX books_topic_key_id ON books (topic_key, id);
+   DROP INDEX books_topic_key;
+   CREATE TABLE topics (
+     topic_key text PRIMARY KEY,
+     topic     text NOT NULL
+   );
+   ${FILL_TOPICS_SQL};`,
 ];
 
 const BOOK = 'id, title, topic, stock, price_cents';
 const PURCHASE = 'order_id, book_id, outcome, title, price_cents, stock_after, created_at';
 
 /** Every statement, named: PostgreSQL plans each once per connection. */
-const SQL = {
+export const SQL = {
   books: { name: 'catalog_books', text: `SELECT ${BOOK} FROM books ORDER BY id` },
-  topics: { name: 'catalog_topics', text: 'SELECT topic FROM books GROUP BY topic, topic_key ORDER BY topic_key, topic' },
-  byTopic: { name: 'catalog_by_topic', text: 'SELECT id, title, topic FROM books WHERE topic_key = $1 ORDER BY id' },
+  // The listings below are each answered from an index whatever the catalog's size (test/plans/postgres-plans.test.ts).
+  booksAfter: { name: 'catalog_books_after', text: `SELECT ${BOOK} FROM books WHERE id > $1 ORDER BY id LIMIT $2` },
+  booksBefore: { name: 'catalog_books_before', text: `SELECT ${BOOK} FROM books WHERE id < $1 ORDER BY id DESC LIMIT $2` },
+  topics: { name: 'catalog_topics', text: TOPICS_SQL },
+  topicAfter: {
+    name: 'catalog_topic_after',
+    text: 'SELECT id, title, topic FROM books WHERE topic_key = $1 AND id > $2 ORDER BY id LIMIT $3',
+  },
+  topicBefore: {
+    name: 'catalog_topic_before',
+    text: 'SELECT id, title, topic FROM books WHERE topic_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+  },
+  topicName: { name: 'catalog_topic_name', text: 'SELECT topic FROM books WHERE topic_key = $1 ORDER BY id LIMIT 1' },
   book: { name: 'catalog_book', text: `SELECT ${BOOK} FROM books WHERE id = $1` },
   // FOR NO KEY UPDATE: the row is ours until commit, yet purchases (whose foreign key takes KEY SHARE on the book)
   // are not blocked from starting.
@@ -91,9 +114,11 @@ const SQL = {
            FROM books b ORDER BY b.id`,
   },
   count: { name: 'catalog_count', text: 'SELECT count(*)::integer AS n FROM books' },
+  // A batch of books per statement, as one array per column: a 100,000-book seed is 20 round trips, not 100,000.
   seed: {
     name: 'catalog_seed',
-    text: 'INSERT INTO books (id, title, topic, topic_key, stock, price_cents) VALUES ($1, $2, $3, $4, $5, $6)',
+    text: `INSERT INTO books (id, title, topic, topic_key, stock, price_cents)
+           SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[])`,
   },
 };
 
@@ -139,14 +164,26 @@ export class PgCatalogStore implements CatalogStore {
     return this.db.query<Book>(SQL.books);
   }
 
+  async pageBooks(page: PageRequest): Promise<Page<Book>> {
+    const rows =
+      page.before === undefined
+        ? await this.db.query<Book>(SQL.booksAfter, [page.after ?? 0, page.limit + 1])
+        : await this.db.query<Book>(SQL.booksBefore, [page.before, page.limit + 1]);
+    return toPage(rows, page, (book) => book.id);
+  }
+
   async listTopics(): Promise<string[]> {
     return (await this.db.query<{ topic: string }>(SQL.topics)).map((row) => row.topic);
   }
 
-  async findByTopic(topic: string): Promise<TopicResult | null> {
-    const books = await this.db.query<Book>(SQL.byTopic, [normalizeTopic(topic)]);
-    if (books.length === 0) return null;
-    return { topic: books[0].topic, items: books.map(({ id, title }) => ({ id, title })) };
+  findByTopic(topic: string, page: PageRequest): Promise<TopicPage | null> {
+    return readTopicPage(topic, page, {
+      rows: (key, { after, before, limit }) =>
+        before === undefined
+          ? this.db.query(SQL.topicAfter, [key, after ?? 0, limit + 1])
+          : this.db.query(SQL.topicBefore, [key, before, limit + 1]),
+      name: async (key) => (await this.db.query<{ topic: string }>(SQL.topicName, [key]))[0]?.topic,
+    });
   }
 
   async getBook(id: number): Promise<Book | null> {
@@ -227,6 +264,9 @@ export class PgCatalogStore implements CatalogStore {
 
 interface SeedBook extends Book {}
 
+/** Books per seeding statement: big enough that round trips do not matter, small enough to keep one message modest. */
+const SEED_BATCH = 5000;
+
 /** Fills an empty books table from the seed file; runs under the migration lock, so two replicas seed once. */
 async function seed(tx: Queryable, seedPath: string | undefined): Promise<void> {
   if (!seedPath) return;
@@ -234,7 +274,16 @@ async function seed(tx: Queryable, seedPath: string | undefined): Promise<void> 
   if (n > 0) return;
   const books = JSON.parse(readFileSync(seedPath, 'utf8')) as SeedBook[];
   if (!Array.isArray(books)) throw new Error(`seed file ${seedPath} must hold a JSON array of books`);
-  for (const book of books) {
-    await tx.query(SQL.seed, [book.id, book.title, book.topic, normalizeTopic(book.topic), book.stock, book.price_cents]);
+  for (let start = 0; start < books.length; start += SEED_BATCH) {
+    const batch = books.slice(start, start + SEED_BATCH);
+    await tx.query(SQL.seed, [
+      batch.map((b) => b.id),
+      batch.map((b) => b.title),
+      batch.map((b) => b.topic),
+      batch.map((b) => normalizeTopic(b.topic)),
+      batch.map((b) => b.stock),
+      batch.map((b) => b.price_cents),
+    ]);
   }
+  await tx.query(FILL_TOPICS_SQL);
 }

@@ -1,8 +1,9 @@
 import type { Histogram } from 'prom-client';
+import type { Page, PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
-import type { Book, TopicResult } from '../../common/schemas';
+import type { Book } from '../../common/schemas';
 import type { ChangeFeed } from '../events/change-feed';
-import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 /**
  * Wraps the real store so that every committed write is published on the change feed before the write's caller
@@ -31,12 +32,16 @@ export class PublishingStore implements CatalogStore {
     return this.inner.listBooks();
   }
 
+  pageBooks(page: PageRequest): Promise<Page<Book>> {
+    return this.inner.pageBooks(page);
+  }
+
   listTopics(): Promise<string[]> {
     return this.inner.listTopics();
   }
 
-  findByTopic(topic: string): Promise<TopicResult | null> {
-    return this.inner.findByTopic(topic);
+  findByTopic(topic: string, page: PageRequest): Promise<TopicPage | null> {
+    return this.inner.findByTopic(topic, page);
   }
 
   getBook(id: number): Promise<Book | null> {

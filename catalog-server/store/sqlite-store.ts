@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase, type MigrationStep } from '../../common/sqlite';
+import { toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
-import type { Book, TopicResult } from '../../common/schemas';
-import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult } from './types';
+import type { Book } from '../../common/schemas';
+import { FILL_TOPICS_SQL, TOPICS_SQL, readTopicPage } from './topics';
+import type { BookAudit, BookPatch, CatalogStore, PurchaseRecord, PurchaseResult, TopicPage } from './types';
 
 const SCHEMA: MigrationStep[] = [
   `CREATE TABLE books (
@@ -59,9 +61,29 @@ const SCHEMA: MigrationStep[] = [
       ALTER TABLE books_new RENAME TO books;
       CREATE INDEX books_topic_key ON books (topic_key);`);
   },
+  // Step 4: the topics, one row each (see topics.ts), so listing them reads one row per topic, not every book.
+  `CREATE TABLE topics (
+     topic_key TEXT PRIMARY KEY,
+     topic     TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   ${FILL_TOPICS_SQL};`,
 ];
 
 const BOOK_COLUMNS = 'id, title, topic, stock, price_cents';
+
+/**
+ * The listings' reads, each answered from an index whatever the catalog's size (test/plans/sqlite-plans.test.ts
+ * shows the plans). books_topic_key is on (topic_key) and, like every SQLite index, ends with the rowid, which
+ * `id` is: so it is an index on (topic_key, id), and a topic's page is one range of it.
+ */
+export const LISTING_SQL = {
+  topics: TOPICS_SQL,
+  topicAfter: 'SELECT id, title, topic FROM books WHERE topic_key = ? AND id > ? ORDER BY id LIMIT ?',
+  topicBefore: 'SELECT id, title, topic FROM books WHERE topic_key = ? AND id < ? ORDER BY id DESC LIMIT ?',
+  topicName: 'SELECT topic FROM books WHERE topic_key = ? ORDER BY id LIMIT 1',
+  booksAfter: `SELECT ${BOOK_COLUMNS} FROM books WHERE id > ? ORDER BY id LIMIT ?`,
+  booksBefore: `SELECT ${BOOK_COLUMNS} FROM books WHERE id < ? ORDER BY id DESC LIMIT ?`,
+};
 
 function readSeed(path: string): Book[] {
   const books = JSON.parse(readFileSync(path, 'utf8')) as Book[];
@@ -93,8 +115,12 @@ export class SqliteCatalogStore implements CatalogStore {
     this.commits = new GroupCommit(db);
     this.stmt = {
       all: db.prepare<[], Book>(`SELECT ${BOOK_COLUMNS} FROM books ORDER BY id`),
-      topics: db.prepare<[], { topic: string }>('SELECT DISTINCT topic FROM books ORDER BY topic_key'),
-      byTopic: db.prepare<[string], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE topic_key = ? ORDER BY id`),
+      topics: db.prepare<[], { topic: string }>(LISTING_SQL.topics),
+      topicAfter: db.prepare<[string, number, number], Book>(LISTING_SQL.topicAfter),
+      topicBefore: db.prepare<[string, number, number], Book>(LISTING_SQL.topicBefore),
+      topicName: db.prepare<[string], { topic: string }>(LISTING_SQL.topicName),
+      booksAfter: db.prepare<[number, number], Book>(LISTING_SQL.booksAfter),
+      booksBefore: db.prepare<[number, number], Book>(LISTING_SQL.booksBefore),
       byId: db.prepare<[number], Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE id = ?`),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM books'),
       insert: db.prepare<[Book & { topic_key: string }]>(
@@ -173,7 +199,10 @@ export class SqliteCatalogStore implements CatalogStore {
 
     if (seedPath && this.stmt.count.get()!.n === 0) {
       const books = readSeed(seedPath);
-      db.transaction(() => books.forEach((book) => this.stmt.insert.run({ ...book, topic_key: normalizeTopic(book.topic) })))();
+      db.transaction(() => {
+        books.forEach((book) => this.stmt.insert.run({ ...book, topic_key: normalizeTopic(book.topic) }));
+        db.exec(FILL_TOPICS_SQL);
+      })();
     }
   }
 
@@ -181,14 +210,24 @@ export class SqliteCatalogStore implements CatalogStore {
     return this.stmt.all.all();
   }
 
+  async pageBooks(page: PageRequest): Promise<Page<Book>> {
+    const rows =
+      page.before === undefined
+        ? this.stmt.booksAfter.all(page.after ?? 0, page.limit + 1)
+        : this.stmt.booksBefore.all(page.before, page.limit + 1);
+    return toPage(rows, page, (book) => book.id);
+  }
+
   async listTopics(): Promise<string[]> {
     return this.stmt.topics.all().map((row) => row.topic);
   }
 
-  async findByTopic(topic: string): Promise<TopicResult | null> {
-    const books = this.stmt.byTopic.all(normalizeTopic(topic));
-    if (books.length === 0) return null;
-    return { topic: books[0].topic, items: books.map(({ id, title }) => ({ id, title })) };
+  findByTopic(topic: string, page: PageRequest): Promise<TopicPage | null> {
+    return readTopicPage(topic, page, {
+      rows: async (key, { after, before, limit }) =>
+        before === undefined ? this.stmt.topicAfter.all(key, after ?? 0, limit + 1) : this.stmt.topicBefore.all(key, before, limit + 1),
+      name: async (key) => this.stmt.topicName.get(key)?.topic,
+    });
   }
 
   async getBook(id: number): Promise<Book | null> {

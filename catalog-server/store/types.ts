@@ -1,5 +1,6 @@
 import type { DatabaseBackend } from '../../common/config';
-import type { Book, TopicResult } from '../../common/schemas';
+import type { Page, PageRequest } from '../../common/paging';
+import type { Book, BookRef } from '../../common/schemas';
 
 export interface BookPatch {
   stock?: number;
@@ -32,16 +33,28 @@ export interface BookAudit {
   purchased: number;
 }
 
+/** One page of a topic's books, in id order; `topic` is spelled as the topic's first book spells it. */
+export interface TopicPage extends Page<BookRef> {
+  topic: string;
+}
+
 /**
  * The catalog's storage. Async so a networked backend (PostgreSQL) can implement it; the SQLite one answers
  * synchronously inside. Every write is one transaction.
  */
 export interface CatalogStore {
   readonly backend: DatabaseBackend;
+  /** Every book, in id order: for tools and tests; the API reads them a page at a time (pageBooks). */
   listBooks(): Promise<Book[]>;
+  /** One page of all books, in id order. */
+  pageBooks(page: PageRequest): Promise<Page<Book>>;
+  /** One entry per topic (per normalizeTopic() key), spelled as its first book spells it, in key order. */
   listTopics(): Promise<string[]>;
-  /** Books whose topic matches after normalizeTopic(); null when none does. */
-  findByTopic(topic: string): Promise<TopicResult | null>;
+  /**
+   * One page of the books whose topic matches after normalizeTopic(), in id order; null when no book has that
+   * topic (a page past the end of a topic that exists is empty, not null).
+   */
+  findByTopic(topic: string, page: PageRequest): Promise<TopicPage | null>;
   getBook(id: number): Promise<Book | null>;
   updateBook(id: number, patch: BookPatch): Promise<Book | null>;
   restockAll(stock: number): Promise<Book[]>;

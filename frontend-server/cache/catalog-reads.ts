@@ -1,5 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../../common/metrics';
+import type { PageQuery } from '../../common/paging';
 import type { Book, CacheStatus, TopicResult } from '../../common/schemas';
 import { normalizeTopic } from '../../common/topic';
 import type { CallContext } from '../../common/upstream';
@@ -10,7 +11,10 @@ import { ResponseCache } from './response-cache';
 type Kind = 'lookup' | 'search';
 
 const bookKey = (id: number) => `b:${id}`;
+/** A topic's key names the group of all its pages, and is also the key of its default page (no parameters). */
 const topicKey = (topic: string) => `t:${topic}`;
+const pageKey = (topic: string, { limit, cursor }: PageQuery) =>
+  limit === undefined && cursor === undefined ? topic : `${topic}\n${limit ?? ''}\n${cursor ?? ''}`;
 
 /**
  * The frontend's two cacheable reads. Without a cache (CACHE=off) they go straight to the catalog; with one, a hit
@@ -62,8 +66,10 @@ export class CatalogReads {
     return this.read('lookup', bookKey(id), () => this.catalog.lookup(id, ctx));
   }
 
-  search(topic: string, ctx: CallContext): Promise<TopicResult> {
-    return this.read('search', topicKey(normalizeTopic(topic)), () => this.catalog.search(topic, ctx));
+  /** One page of a topic's books, cached per page; a change to the topic drops every page of it (its group). */
+  search(topic: string, page: PageQuery, ctx: CallContext): Promise<TopicResult> {
+    const group = topicKey(normalizeTopic(topic));
+    return this.read('search', pageKey(group, page), () => this.catalog.search(topic, page, ctx), group);
   }
 
   /** The cache's half of /status (the subscriptions are ChangeStreams'). */
@@ -123,7 +129,7 @@ export class CatalogReads {
     return false;
   }
 
-  private async read<T>(kind: Kind, key: string, load: () => Promise<T>): Promise<T> {
+  private async read<T>(kind: Kind, key: string, load: () => Promise<T>, group = key): Promise<T> {
     if (!this.cache) return load();
     const cached = this.cache.get(key);
     if (cached !== undefined && this.notStalled()) {
@@ -133,6 +139,6 @@ export class CatalogReads {
     }
     this.misses[kind].inc();
     this.missCount++;
-    return (await this.cache.fill(key, load)).value as T;
+    return (await this.cache.fill(key, load, group)).value as T;
   }
 }

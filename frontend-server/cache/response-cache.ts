@@ -8,6 +8,8 @@ export interface ResponseCacheOptions {
 interface Entry<V> {
   value: V;
   expires: number;
+  /** What invalidates it: its own key, or a group's name (a topic, for each page of its search). */
+  group: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export class ResponseCache<V> {
   private flushedAt = 0;
   /** Key -> epoch of its last invalidation; kept only while fills are in flight (they are the only readers). */
   private readonly invalidatedAt = new Map<string, number>();
+  /** Group name -> keys stored under it (an entry whose key is its group's name is not listed). */
+  private readonly groups = new Map<string, Set<string>>();
   private fillsInFlight = 0;
   private live = false;
 
@@ -49,30 +53,42 @@ export class ResponseCache<V> {
     if (!this.live) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
+    if (entry.expires <= this.now()) {
+      this.drop(key);
+      return undefined;
+    }
     this.entries.delete(key);
-    if (entry.expires <= this.now()) return undefined;
     this.entries.set(key, entry);
     return entry.value;
   }
 
-  /** Loads a value and stores it unless it may be stale by the time it arrives. Errors propagate, never stored. */
-  async fill(key: string, load: () => Promise<V>): Promise<{ value: V; stored: boolean }> {
+  /**
+   * Loads a value and stores it unless it may be stale by the time it arrives: unless its key, or the group it is
+   * stored under, was invalidated meanwhile. Errors propagate, never stored.
+   */
+  async fill(key: string, load: () => Promise<V>, group = key): Promise<{ value: V; stored: boolean }> {
     const ticket = this.epoch;
     this.fillsInFlight++;
     try {
       const value = await load();
-      return { value, stored: this.storeIfFresh(key, value, ticket) };
+      return { value, stored: this.storeIfFresh(key, group, value, ticket) };
     } finally {
       if (--this.fillsInFlight === 0) this.invalidatedAt.clear();
     }
   }
 
-  /** Drops the keys; returns how many entries were dropped. */
+  /** Drops the keys, and every entry of the groups these names name; returns how many entries were dropped. */
   invalidate(keys: Iterable<string>): number {
     this.epoch++;
     let dropped = 0;
     for (const key of keys) {
-      if (this.entries.delete(key)) dropped++;
+      if (this.drop(key)) dropped++;
+      const members = this.groups.get(key);
+      if (members) {
+        for (const member of members) this.entries.delete(member);
+        dropped += members.size;
+        this.groups.delete(key);
+      }
       if (this.fillsInFlight > 0) this.invalidatedAt.set(key, this.epoch);
     }
     // Bounded memory under a write storm: past the cache's own size, forgetting keys and refusing every fill is safe.
@@ -84,6 +100,7 @@ export class ResponseCache<V> {
   flush(): number {
     const dropped = this.entries.size;
     this.entries.clear();
+    this.groups.clear();
     this.invalidatedAt.clear();
     this.flushedAt = ++this.epoch;
     return dropped;
@@ -101,11 +118,29 @@ export class ResponseCache<V> {
     this.flush();
   }
 
-  private storeIfFresh(key: string, value: V, ticket: number): boolean {
-    if (!this.live || this.flushedAt > ticket || (this.invalidatedAt.get(key) ?? -1) > ticket) return false;
+  private storeIfFresh(key: string, group: string, value: V, ticket: number): boolean {
+    if (!this.live || this.flushedAt > ticket || (this.invalidatedAt.get(group) ?? -1) > ticket) return false;
+    this.drop(key);
+    this.entries.set(key, { value, expires: this.now() + this.ttlMs, group });
+    if (group !== key) {
+      const members = this.groups.get(group);
+      if (members) members.add(key);
+      else this.groups.set(group, new Set([key]));
+    }
+    if (this.entries.size > this.maxEntries) this.drop(this.entries.keys().next().value!);
+    return true;
+  }
+
+  /** Removes one entry, and its place in its group; false when there was none. */
+  private drop(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (!entry) return false;
     this.entries.delete(key);
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    if (entry.group !== key) {
+      const members = this.groups.get(entry.group);
+      members?.delete(key);
+      if (members?.size === 0) this.groups.delete(entry.group);
+    }
     return true;
   }
 }

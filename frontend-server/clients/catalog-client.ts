@@ -1,4 +1,5 @@
-import type { Book, BookList, EventAck, TopicList, TopicResult } from '../../common/schemas';
+import { pageQueryString, type PageQuery } from '../../common/paging';
+import type { Book, BookPage, EventAck, TopicList, TopicResult } from '../../common/schemas';
 import { UpstreamClient, type CallContext, type UpstreamOptions } from '../../common/upstream';
 
 /**
@@ -14,16 +15,18 @@ export class CatalogClient extends UpstreamClient {
     return this.upstream.call<Book>('GET', `/query_by_item_number/${id}`, ctx);
   }
 
-  search(topic: string, ctx: CallContext): Promise<TopicResult> {
-    return this.upstream.call<TopicResult>('GET', `/query_by_topic/${encodeURIComponent(topic)}`, ctx);
+  /** One page of a topic's books; the catalog answers 400 validation_failed for a cursor it did not give out. */
+  search(topic: string, page: PageQuery, ctx: CallContext): Promise<TopicResult> {
+    return this.upstream.call<TopicResult>('GET', `/query_by_topic/${encodeURIComponent(topic)}${pageQueryString(page)}`, ctx);
   }
 
   async topics(ctx: CallContext): Promise<string[]> {
     return (await this.upstream.call<TopicList>('GET', '/topics', ctx)).topics;
   }
 
-  async books(ctx: CallContext): Promise<Book[]> {
-    return (await this.upstream.call<BookList>('GET', '/books', ctx)).books;
+  /** One page of every book, in item-number order. */
+  books(page: PageQuery, ctx: CallContext): Promise<BookPage> {
+    return this.upstream.call<BookPage>('GET', `/books${pageQueryString(page)}`, ctx);
   }
 
   /** Tells the replica at `origin` that this subscriber applied its changes up to `seq`. Never balanced. */

@@ -6,6 +6,7 @@ import { errors } from '../../common/errors';
 import { readFormIdempotencyKey, readIdempotencyKey } from '../../common/idempotency';
 import { prefersHtml } from '../negotiate';
 import { BODY_ERRORS, errorReplies, textReply } from '../../common/api-docs';
+import { PAGE_PARAMS } from '../../common/paging';
 import { Book, ItemNumberParams, Order, TopicResult, toItemNumber } from '../../common/schemas';
 import type { CatalogReads } from '../cache/catalog-reads';
 import type { OrderClient } from '../clients/order-client';
@@ -27,10 +28,13 @@ function ctx(request: FastifyRequest) {
   return { log: request.log, requestId: request.id };
 }
 
+/** Renders a value as a page; given the request's query too, for pages whose links keep its parameters. */
+type PageView<T> = (value: T, query: Record<string, string | undefined>) => string;
+
 /** Answers with a page for browsers and with the JSON value for everyone else. */
-function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) {
+function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: PageView<T>) {
   if (!prefersHtml(request)) return value;
-  return reply.type('text/html; charset=utf-8').send(page(value));
+  return reply.type('text/html; charset=utf-8').send(page(value, request.query as Record<string, string | undefined>));
 }
 
 /**
@@ -41,8 +45,8 @@ function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, pa
 class SerializedHits {
   private readonly bytes = new WeakMap<object, Buffer>();
 
-  send<T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) {
-    if (prefersHtml(request)) return reply.type('text/html; charset=utf-8').send(page(value));
+  send<T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: PageView<T>) {
+    if (prefersHtml(request)) return negotiate(request, reply, value, page);
     let body = this.bytes.get(value);
     if (body === undefined) {
       body = Buffer.from(reply.serialize(value) as string);
@@ -58,7 +62,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, buyRateLimit?: BuyRateLimit): void {
   // Without a cache every value is fresh from the catalog and used once: nothing to reuse.
   const hits = reads.caching ? new SerializedHits() : undefined;
-  const answer = <T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: (value: T) => string) =>
+  const answer = <T extends object>(request: FastifyRequest, reply: FastifyReply, value: T, page: PageView<T>) =>
     hits ? hits.send(request, reply, value, page) : negotiate(request, reply, value, page);
 
   app.get(
@@ -66,13 +70,14 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
     {
       schema: {
         operationId: 'searchBooks',
-        summary: 'search(topic): the books on a topic',
+        summary: 'search(topic): the books on a topic, a page at a time (next_cursor leads on)',
         params: Type.Object({ topic: Type.String({ minLength: 1, maxLength: 200 }) }),
+        querystring: Type.Object(PAGE_PARAMS, { additionalProperties: false }),
         response: { 200: TopicResult, ...errorReplies(400, 404, 503) },
       },
     },
     async (request, reply) => {
-      const result = await reads.search(request.params.topic, ctx(request));
+      const result = await reads.search(request.params.topic, request.query, ctx(request));
       return answer(request, reply, result, searchPage);
     },
   );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IDEMPOTENCY_FORM_FIELD } from '../../common/idempotency';
-import type { Book, Order, TopicResult } from '../../common/schemas';
+import { pageQueryString, type PageQuery } from '../../common/paging';
+import type { Book, BookPage, Order, TopicResult } from '../../common/schemas';
 import { formatPrice, html, type SafeHtml } from './html';
 import { layout, searchForm, stockBadge, topicSlug } from './layout';
 
@@ -20,6 +21,25 @@ function topicChips(topics: string[]): SafeHtml {
   return html`<ul class="chips">${topics.map((t) => html`<li><a href="/search/${topicSlug(t)}">${t}</a></li>`)}</ul>`;
 }
 
+function bookGrid(books: Book[]): SafeHtml {
+  return books.length ? html`<ul class="grid">${books.map(bookCard)}</ul>` : html`<p class="note">The shelves are empty.</p>`;
+}
+
+/**
+ * Previous / next links of a paged list, each a link to `path` with the page's cursor (and the page size asked
+ * for, if any); nothing when the list fits one page.
+ */
+function pager(path: string, page: { next_cursor: string | null; prev_cursor: string | null }, limit?: string): SafeHtml | '' {
+  if (page.next_cursor === null && page.prev_cursor === null) return '';
+  const link = (cursor: string, rel: string, text: string) =>
+    html`<a class="button secondary" rel="${rel}" href="${path}${pageQueryString({ limit, cursor })}">${text}</a>`;
+  return html`<nav class="pager" aria-label="Pages">
+${page.prev_cursor === null ? html`<span></span>` : link(page.prev_cursor, 'prev', '← Previous')}
+${page.next_cursor === null ? '' : link(page.next_cursor, 'next', 'Next →')}
+</nav>`;
+}
+
+/** The home page shows the first books only (however big the catalog), and links to all of them, a page at a time. */
 export function homePage(topics: string[], books: Book[]): string {
   return layout(
     'Home',
@@ -31,23 +51,38 @@ ${searchForm()}
 ${topicChips(topics)}
 </section>
 <section aria-labelledby="books-heading">
-<h2 id="books-heading">All books</h2>
-${books.length ? html`<ul class="grid">${books.map(bookCard)}</ul>` : html`<p class="note">The shelves are empty.</p>`}
+<h2 id="books-heading">Books</h2>
+${bookGrid(books)}
+<div class="ways"><a class="button secondary" href="/books">See all books</a></div>
 </section>`,
   );
 }
 
-export function searchPage(result: TopicResult): string {
+/** Every book, a page at a time. */
+export function booksPage(page: BookPage): string {
+  return layout(
+    'All books',
+    html`<p class="note"><a href="/">Home</a> › All books</p>
+<h1>All books</h1>
+${bookGrid(page.books)}
+${pager('/books', page)}`,
+  );
+}
+
+/** One page of a topic's books; `query` is the request's, so the page links keep the page size asked for. */
+export function searchPage(result: TopicResult, query: PageQuery = {}): string {
   const count = result.items.length;
+  const where = result.next_cursor === null && result.prev_cursor === null ? 'on this topic' : 'on this page';
   return layout(
     result.topic,
     html`<p class="note"><a href="/">Home</a> › Topic</p>
 <h1>Books on <span class="topic-name">${result.topic}</span></h1>
-<p class="lead">${count} ${count === 1 ? 'book' : 'books'} on this topic. Open one to see its price and stock.</p>
+<p class="lead">${count} ${count === 1 ? 'book' : 'books'} ${where}. Open one to see its price and stock.</p>
 <ul class="grid">${result.items.map(
       (b) => html`<li class="card"><h3><a href="/lookup/${b.id}">${b.title}</a></h3>
 <p class="meta">Item ${b.id}</p></li>`,
     )}</ul>
+${pager(`/search/${topicSlug(result.topic)}`, result, query.limit)}
 ${searchForm(result.topic)}`,
   );
 }

@@ -52,6 +52,7 @@ flex-direction:column;gap:.5rem}
 .facts dt{font-weight:600;color:var(--muted)}.facts dd{margin:0}
 .note{color:var(--muted);font-size:.95rem}
 .ways{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin-top:1.25rem}
+.pager{display:flex;justify-content:space-between;gap:1rem;margin:1.25rem 0}
 .notice{border-left:4px solid var(--no-fg);background:var(--no-bg);color:var(--fg);padding:.75rem 1rem;border-radius:.3rem}
 .notice.ok{border-color:var(--ok-fg);background:var(--ok-bg)}
 code{font-size:.95em;word-break:break-all}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { toPage } from '../../common/paging';
 import { PgDatabase, migrate } from '../../common/postgres';
 import type { Order } from '../../common/schemas';
-import type { CreateResult, Lease, ListOptions, OrderLedger } from './types';
+import type { CreateResult, Lease, ListOptions, OrderLedger, OrderPage } from './types';
 
 /** Numbered steps, applied once each at start (see migrate()). */
 const SCHEMA = [
@@ -21,6 +22,11 @@ const SCHEMA = [
    );
    CREATE INDEX orders_created ON orders (created_at, seq);
    CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';`,
+  // Step 2: orders are listed and paged newest first by seq alone (see OrderPage): one index range per page, with
+  // or without a status, instead of the (created_at, seq) order that clocks of different replicas could disagree on.
+  `CREATE UNIQUE INDEX orders_seq ON orders (seq);
+   CREATE INDEX orders_status_seq ON orders (status, seq);
+   DROP INDEX orders_created;`,
 ];
 
 const ORDER = 'order_id, item_number, status, title, price_cents, reason, created_at';
@@ -28,7 +34,7 @@ const ORDER = 'order_id, item_number, status, title, price_cents, reason, create
  * Every statement, named: PostgreSQL plans each once per connection. Leases run on the database's clock
  * (now()), so replicas whose clocks differ still agree on when one ran out.
  */
-const SQL = {
+export const SQL = {
   insert: {
     name: 'orders_insert',
     text: `INSERT INTO orders (order_id, item_number, idempotency_key, status, created_at, updated_at, lease_owner, lease_until)
@@ -61,10 +67,11 @@ const SQL = {
            WHERE order_id = $1 AND status = 'pending' RETURNING ${ORDER}`,
   },
   discard: { name: 'orders_discard', text: "DELETE FROM orders WHERE order_id = $1 AND status = 'pending'" },
-  list: { name: 'orders_list', text: `SELECT ${ORDER} FROM orders ORDER BY created_at DESC, seq DESC LIMIT $1` },
+  // Newest first, each one range of an index (test/plans/postgres-plans.test.ts shows the plans).
+  list: { name: 'orders_list', text: `SELECT seq, ${ORDER} FROM orders WHERE seq < $2 ORDER BY seq DESC LIMIT $1` },
   listByStatus: {
     name: 'orders_list_by_status',
-    text: `SELECT ${ORDER} FROM orders WHERE status = $2 ORDER BY created_at DESC, seq DESC LIMIT $1`,
+    text: `SELECT seq, ${ORDER} FROM orders WHERE status = $3 AND seq < $2 ORDER BY seq DESC LIMIT $1`,
   },
   pending: {
     name: 'orders_pending',
@@ -77,6 +84,10 @@ const SQL = {
 interface OrderRow extends Omit<Order, 'created_at' | 'reason'> {
   created_at: Date;
   reason: string | null;
+}
+
+interface ListedRow extends OrderRow {
+  seq: string;
 }
 
 /** `reason` explains a rejection; confirmed and pending orders leave it out rather than carry a null. */
@@ -111,7 +122,7 @@ export class PgOrderLedger implements OrderLedger {
     if (created) return { order: toOrder(created), created: true };
     // Only the key can conflict (order ids are fresh UUIDs). Under READ COMMITTED the INSERT waited for a racing
     // request with the same key to commit, so this read finds its order.
-    return { order: (await this.orderWithKey(idempotencyKey!))!, created: false };
+    return { order: (await this.getByKey(idempotencyKey!))!, created: false };
   }
 
   async claim(orderId: string, lease: Lease): Promise<Order | null> {
@@ -123,7 +134,7 @@ export class PgOrderLedger implements OrderLedger {
     await this.db.query(SQL.release, [orderId, owner]);
   }
 
-  private async orderWithKey(idempotencyKey: string): Promise<Order | null> {
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
     const [row] = await this.db.query<OrderRow>(SQL.byKey, [idempotencyKey]);
     return row ? toOrder(row) : null;
   }
@@ -147,11 +158,15 @@ export class PgOrderLedger implements OrderLedger {
     return row ? toOrder(row) : null;
   }
 
-  async list({ limit, status }: ListOptions): Promise<Order[]> {
+  async list(options: ListOptions): Promise<OrderPage> {
+    const { limit, status, after } = options;
+    // bigint comes back as a string; sequence numbers stay far below 2^53.
+    const values = [limit + 1, after ?? Number.MAX_SAFE_INTEGER];
     const rows = status
-      ? await this.db.query<OrderRow>(SQL.listByStatus, [limit, status])
-      : await this.db.query<OrderRow>(SQL.list, [limit]);
-    return rows.map(toOrder);
+      ? await this.db.query<ListedRow>(SQL.listByStatus, [...values, status])
+      : await this.db.query<ListedRow>(SQL.list, values);
+    const page = toPage(rows, options, (row) => Number(row.seq));
+    return { orders: page.items.map(({ seq: _key, ...row }) => toOrder(row)), next: page.next };
   }
 
   async listPending(olderThan: string): Promise<Order[]> {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from '../../common/group-commit';
+import { toPage } from '../../common/paging';
 import { migrate, openDatabase } from '../../common/sqlite';
 import type { Order } from '../../common/schemas';
-import type { CreateResult, Lease, ListOptions, OrderLedger } from './types';
+import type { CreateResult, Lease, ListOptions, OrderLedger, OrderPage } from './types';
 
-const SCHEMA = [
+export const SCHEMA = [
   `CREATE TABLE orders (
      order_id    TEXT    PRIMARY KEY,
      item_number INTEGER NOT NULL,
@@ -25,15 +26,53 @@ const SCHEMA = [
   // Step 3: the lease on a pending order (see Lease), so a buy in flight is visible to every process.
   `ALTER TABLE orders ADD COLUMN lease_owner TEXT;
    ALTER TABLE orders ADD COLUMN lease_until TEXT;`,
+  // Step 4: a sequence number, the key orders are listed and paged by (see OrderPage). It is the rowid, named:
+  // an unnamed rowid may be renumbered by VACUUM, and AUTOINCREMENT never hands out a number twice, even after
+  // the newest order was discarded. SQLite cannot add such a column, so the table is rebuilt, numbering the
+  // orders in the order they were listed until now.
+  `CREATE TABLE orders_new (
+     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+     order_id        TEXT    NOT NULL UNIQUE,
+     item_number     INTEGER NOT NULL,
+     status          TEXT    NOT NULL CHECK (status IN ('pending', 'confirmed', 'rejected')),
+     title           TEXT,
+     price_cents     INTEGER CHECK (price_cents >= 0),
+     reason          TEXT,
+     created_at      TEXT    NOT NULL,
+     updated_at      TEXT    NOT NULL,
+     idempotency_key TEXT,
+     lease_owner     TEXT,
+     lease_until     TEXT
+   ) STRICT;
+   INSERT INTO orders_new (order_id, item_number, status, title, price_cents, reason, created_at, updated_at,
+                           idempotency_key, lease_owner, lease_until)
+     SELECT order_id, item_number, status, title, price_cents, reason, created_at, updated_at,
+            idempotency_key, lease_owner, lease_until
+     FROM orders ORDER BY created_at, rowid;
+   DROP TABLE orders;
+   ALTER TABLE orders_new RENAME TO orders;
+   CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';
+   CREATE UNIQUE INDEX orders_idempotency_key ON orders (idempotency_key) WHERE idempotency_key IS NOT NULL;
+   CREATE INDEX orders_status_seq ON orders (status, seq);`,
 ];
 
 const COLUMNS = 'order_id, item_number, status, title, price_cents, reason, created_at';
+
+/** The listing's reads, newest first, each one range of an index (test/plans/sqlite-plans.test.ts shows the plans). */
+export const LISTING_SQL = {
+  all: `SELECT seq, ${COLUMNS} FROM orders WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+  byStatus: `SELECT seq, ${COLUMNS} FROM orders WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+};
 
 /** `reason` explains a rejection; confirmed and pending orders leave it out rather than carry a null. */
 function toOrder(row: Order): Order {
   if (row.reason !== null) return row;
   const { reason: _none, ...order } = row;
   return order;
+}
+
+interface ListedRow extends Order {
+  seq: number;
 }
 
 /** Lease times are ISO strings from this process's clock (one host shares one SQLite file). */
@@ -76,10 +115,8 @@ export class SqliteOrderLedger implements OrderLedger {
       ),
       discard: db.prepare<[string]>(`DELETE FROM orders WHERE order_id = ? AND status = 'pending'`),
       get: db.prepare<[string], Order>(`SELECT ${COLUMNS} FROM orders WHERE order_id = ?`),
-      list: db.prepare<[number], Order>(`SELECT ${COLUMNS} FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?`),
-      listByStatus: db.prepare<[string, number], Order>(
-        `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-      ),
+      list: db.prepare<[number, number], ListedRow>(LISTING_SQL.all),
+      listByStatus: db.prepare<[string, number, number], ListedRow>(LISTING_SQL.byStatus),
       pending: db.prepare<[string, string], Order>(
         `SELECT ${COLUMNS} FROM orders
          WHERE status = 'pending' AND created_at <= ? AND (lease_until IS NULL OR lease_until < ?)
@@ -130,8 +167,16 @@ export class SqliteOrderLedger implements OrderLedger {
     return row ? toOrder(row) : null;
   }
 
-  async list({ limit, status }: ListOptions): Promise<Order[]> {
-    return (status ? this.stmt.listByStatus.all(status, limit) : this.stmt.list.all(limit)).map(toOrder);
+  async getByKey(idempotencyKey: string): Promise<Order | null> {
+    const row = this.stmt.byKey.get(idempotencyKey);
+    return row ? toOrder(row) : null;
+  }
+
+  async list(options: ListOptions): Promise<OrderPage> {
+    const { limit, status, after = Number.MAX_SAFE_INTEGER } = options;
+    const rows = status ? this.stmt.listByStatus.all(status, after, limit + 1) : this.stmt.list.all(after, limit + 1);
+    const page = toPage(rows, options, (row) => row.seq);
+    return { orders: page.items.map(({ seq: _key, ...order }) => toOrder(order)), next: page.next };
   }
 
   async listPending(olderThan: string): Promise<Order[]> {

@@ -1,9 +1,23 @@
 import type { Order } from '../../common/schemas';
 import type { DatabaseBackend } from '../../common/config';
 
+/** A page of orders, newest first: `after` is the key of the last order of the page before (OrderPage.next). */
 export interface ListOptions {
   limit: number;
   status?: Order['status'];
+  after?: number;
+}
+
+/**
+ * Orders newest first, by the ledger's own sequence number: it grows with every order written (never reused), so
+ * "newest first" is one total order, whatever the clocks said and however many orders share a millisecond. A walk
+ * from `next` to `next` sees each order that existed when it began exactly once: orders written meanwhile have
+ * higher numbers than any the walk still has to read.
+ */
+export interface OrderPage {
+  orders: Order[];
+  /** The sequence number of the last order here, to pass as `after`; null on the last page. */
+  next: number | null;
 }
 
 /** What createPending() did: wrote a new pending order, or found the one an earlier buy with the key wrote. */
@@ -46,7 +60,9 @@ export interface OrderLedger {
   /** Removes a pending order that was never a real buy (the book does not exist); final orders are kept. */
   discard(orderId: string): Promise<void>;
   get(orderId: string): Promise<Order | null>;
-  list(options: ListOptions): Promise<Order[]>;
+  /** The order an Idempotency-Key made, or null: what became of a client's buy (the chaos suite's audit asks). */
+  getByKey(idempotencyKey: string): Promise<Order | null>;
+  list(options: ListOptions): Promise<OrderPage>;
   /** Pending orders created at or before `olderThan` (ISO time) whose lease is free, oldest first. */
   listPending(olderThan: string): Promise<Order[]>;
   ping(): Promise<void>;

@@ -4,7 +4,8 @@ import { requireToken } from '../../common/auth';
 import { errors } from '../../common/errors';
 import { readIdempotencyKey } from '../../common/idempotency';
 import { BODY_ERRORS, errorReplies } from '../../common/api-docs';
-import { ItemNumberParams, Order, OrderId, toItemNumber } from '../../common/schemas';
+import { PAGE_PARAMS, pageCursors, readPageQuery } from '../../common/paging';
+import { ItemNumberParams, Order, OrderId, OrderList, toItemNumber } from '../../common/schemas';
 import type { BuyService } from '../buy-service';
 import type { OrderLedger } from '../ledger/types';
 
@@ -48,20 +49,25 @@ export function registerOrderRoutes(app: App, buys: BuyService, ledger: OrderLed
       onRequest: checkToken,
       schema: {
         operationId: 'listOrders',
-        summary: 'The newest orders, optionally only those with one status',
+        summary: 'Orders newest first, a page at a time, optionally only those with one status',
+        description:
+          'Follow next_cursor to walk every order: a walk sees each order that existed when it began exactly once, ' +
+          'while new orders arrive. A cursor belongs to its status filter; ask with the same status.',
         querystring: Type.Object(
           {
-            limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$' })),
+            ...PAGE_PARAMS,
             status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('rejected')])),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ orders: Type.Array(Order) }), ...errorReplies(400, 401) },
+        response: { 200: OrderList, ...errorReplies(400, 401) },
       },
     },
-    async (request) => ({
-      orders: await ledger.list({ limit: Number(request.query.limit ?? 100), status: request.query.status }),
-    }),
+    async (request) => {
+      const { limit, after } = readPageQuery('orders', request.query);
+      const page = await ledger.list({ limit, after, status: request.query.status });
+      return { orders: page.orders, next_cursor: pageCursors('orders', { next: page.next, prev: null }).next_cursor };
+    },
   );
 
   app.get(

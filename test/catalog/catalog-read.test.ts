@@ -20,10 +20,10 @@ describe('catalog: reads', () => {
     tmp.remove();
   });
 
-  it('when the database is new, then it holds exactly the books of the seed file', async () => {
+  it('when the database is new, then it holds exactly the books of the seed file, in one page', async () => {
     const res = await app.inject('/books');
     expect(res.statusCode).to.equal(200);
-    expect(res.json().books).to.deep.equal(seed);
+    expect(res.json()).to.deep.equal({ books: seed, next_cursor: null, prev_cursor: null });
   });
 
   it('when the seed is read, then it is the report lab: four books, stock 5, book 2 costs 5000 cents', async () => {
@@ -38,9 +38,45 @@ describe('catalog: reads', () => {
       const res = await app.inject(`/query_by_topic/${spelling}`);
       expect(res.statusCode).to.equal(200);
       const expected = seed.filter((b) => b.topic === 'distributed systems').map(({ id, title }) => ({ id, title }));
-      expect(res.json()).to.deep.equal({ topic: 'distributed systems', items: expected });
+      expect(res.json()).to.deep.equal({ topic: 'distributed systems', items: expected, next_cursor: null, prev_cursor: null });
     });
   }
+
+  it('when a topic is read a page at a time, then next_cursor leads through it and prev_cursor back', async () => {
+    const first = (await app.inject('/query_by_topic/graduate-school?limit=1')).json();
+    expect(first).to.deep.include({ topic: 'graduate school', items: [{ id: 3, title: seed[2].title }], prev_cursor: null });
+    const second = (await app.inject(`/query_by_topic/graduate-school?limit=1&cursor=${first.next_cursor}`)).json();
+    expect(second).to.deep.include({ topic: 'graduate school', items: [{ id: 4, title: seed[3].title }], next_cursor: null });
+    const back = (await app.inject(`/query_by_topic/graduate-school?limit=1&cursor=${second.prev_cursor}`)).json();
+    expect(back).to.deep.equal(first);
+  });
+
+  it('when all books are read a page at a time, then next_cursor leads through them once each and prev_cursor back', async () => {
+    const pages = [(await app.inject('/books?limit=3')).json()];
+    pages.push((await app.inject(`/books?limit=3&cursor=${pages[0].next_cursor}`)).json());
+    expect(pages.map((p) => p.books.map((b: { id: number }) => b.id))).to.deep.equal([[1, 2, 3], [4]]);
+    expect(pages[1].next_cursor).to.equal(null);
+    expect((await app.inject(`/books?limit=3&cursor=${pages[1].prev_cursor}`)).json()).to.deep.equal(pages[0]);
+  });
+
+  it('when a page is asked with a bad limit or a cursor this listing did not give out, then 400 validation_failed', async () => {
+    const topicCursor = (await app.inject('/query_by_topic/graduate-school?limit=1')).json().next_cursor;
+    const booksCursor = (await app.inject('/books?limit=1')).json().next_cursor;
+    for (const url of [
+      '/books?limit=0',
+      '/books?limit=1001',
+      '/books?limit=1.5',
+      '/books?offset=100',
+      `/books?cursor=${topicCursor}`,
+      `/query_by_topic/graduate-school?cursor=${booksCursor}`,
+      '/query_by_topic/graduate-school?cursor=not-a-cursor',
+      `/query_by_topic/graduate-school?cursor=${'A'.repeat(201)}`,
+    ]) {
+      const res = await app.inject(url);
+      expect(res.statusCode, url).to.equal(400);
+      expect(res.json().error.code, url).to.equal('validation_failed');
+    }
+  });
 
   it('when the topic is unknown, then 404 topic_not_found lists the known topics', async () => {
     const res = await app.inject('/query_by_topic/cooking');

@@ -41,7 +41,7 @@ describe('catalog: one topic key, computed by normalizeTopic', function () {
   it('when the frontend searches /search/distributed%20%20systems, then it finds the same books as the catalog', async () => {
     const res = await stack.frontend.inject('/search/distributed%20%20systems');
     expect(res.statusCode).to.equal(200);
-    expect(res.json()).to.deep.equal({ topic: 'Distributed  Systems', items: DISTRIBUTED });
+    expect(res.json()).to.deep.equal({ topic: 'Distributed  Systems', items: DISTRIBUTED, next_cursor: null, prev_cursor: null });
   });
 
   it('when a book of the topic is bought, then a search through the frontend still finds both books', async () => {
@@ -104,13 +104,15 @@ describe('catalog: schema step 3 moves a step-2 database to the stored topic key
   it('when a step-2 database is opened, then every row is kept and the stored topic key is normalizeTopic', async () => {
     const store = new SqliteCatalogStore(path);
     expect(await store.listBooks()).to.deep.equal(BOOKS.map((b) => ({ ...b, stock: b.stock - b.id })));
-    expect((await store.findByTopic('distributed systems'))?.items).to.deep.equal(DISTRIBUTED);
+    expect((await store.findByTopic('distributed systems', { limit: 10 }))?.items).to.deep.equal(DISTRIBUTED);
+    // Step 4 lists each topic once, spelled as its first book spells it.
+    expect(await store.listTopics()).to.deep.equal(['Distributed  Systems', 'graduate school']);
     expect(await store.getPurchase('order-1')).to.include({ item_number: 1, outcome: 'purchased', stock_after: 3 });
     await store.close();
 
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).to.equal(3);
+      expect(db.pragma('user_version', { simple: true })).to.equal(4);
       const keys = db.prepare('SELECT id, topic_key FROM books ORDER BY id').all();
       expect(keys).to.deep.equal([
         { id: 1, topic_key: 'distributed systems' },

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { freePorts } from '../../support/ports';
 import { startService, type ServiceName, type ServiceProcess } from '../../support/service-process';
 import { FaultProxy } from '../helpers/fault-proxy';
+import type { StoreDatabases } from '../helpers/invariants';
 
 /**
  * One compiled service that the suite can kill, freeze and restart on the same port and database: fixed ports,
@@ -17,6 +18,8 @@ export class ManagedService {
     readonly name: ServiceName,
     readonly port: number,
     private readonly env: Record<string, string>,
+    /** How logs and reports name it: `catalog`, or `catalog-2` among replicas. */
+    readonly label: string = name,
   ) {}
 
   get url(): string {
@@ -30,7 +33,7 @@ export class ManagedService {
       env: { LOG_LEVEL: 'warn', ...this.env },
       timeoutMs,
       onLine: (line) => {
-        this.tail.push(`[${this.name}#${start}] ${line}`);
+        this.tail.push(`[${this.label}#${start}] ${line}`);
         if (this.tail.length > 300) this.tail.splice(0, this.tail.length - 300);
       },
     });
@@ -51,62 +54,67 @@ export class ManagedService {
 }
 
 export interface Cluster {
-  catalog: ManagedService;
-  order: ManagedService;
-  frontend: ManagedService;
-  /** order → catalog */
-  catalogProxy: FaultProxy;
-  /** frontend → order */
-  orderProxy: FaultProxy;
+  catalogs: ManagedService[];
+  orders: ManagedService[];
+  frontends: ManagedService[];
+  /** order → catalog replica i, one proxy per catalog replica */
+  catalogProxies: FaultProxy[];
+  /** frontend → order replica i, one proxy per order replica */
+  orderProxies: FaultProxy[];
   stop(): Promise<void>;
 }
 
+/**
+ * `replicas` of each service on fixed loopback ports (drawn with `random`), with a fault proxy in front of every
+ * catalog replica (the order replicas reach it through it) and every order replica (the frontends do). Every order
+ * replica lists every catalog proxy; every frontend lists every order proxy and every catalog replica directly (its
+ * change streams). With one replica each and SQLite, this is the single-process store.
+ */
 export async function startCluster(
-  dataDir: string,
+  replicas: number,
+  storage: StoreDatabases,
   token: string,
   random: () => number,
   extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
 ): Promise<Cluster> {
-  const [catalogPort, orderPort, frontendPort, catalogProxyPort, orderProxyPort] = await freePorts(5, random);
-  const catalogProxy = new FaultProxy(catalogPort);
-  const orderProxy = new FaultProxy(orderPort);
-  await catalogProxy.listen(catalogProxyPort);
-  await orderProxy.listen(orderProxyPort);
+  const ports = await freePorts(5 * replicas, random);
+  const take = () => ports.splice(0, replicas);
+  const [catalogPorts, orderPorts, frontendPorts, catalogProxyPorts, orderProxyPorts] = [take(), take(), take(), take(), take()];
+  const catalogProxies = catalogPorts.map((port) => new FaultProxy(port));
+  const orderProxies = orderPorts.map((port) => new FaultProxy(port));
+  const proxies = [...catalogProxies, ...orderProxies];
+  await Promise.all(proxies.map((proxy, i) => proxy.listen([...catalogProxyPorts, ...orderProxyPorts][i])));
+  const list = (list: number[]) => list.map((port) => `http://127.0.0.1:${port}`).join(',');
   const base = { BAZAR_TOKEN: token };
-  const catalog = new ManagedService('catalog', catalogPort, {
-    ...base,
-    DB_PATH: join(dataDir, 'catalog.db'),
-    ...extraEnv.catalog,
-  });
-  const order = new ManagedService('order', orderPort, {
-    ...base,
-    DB_PATH: join(dataDir, 'orders.db'),
-    CATALOG_URL: `http://127.0.0.1:${catalogProxyPort}`,
-    ...extraEnv.order,
-  });
-  const frontend = new ManagedService('frontend', frontendPort, {
-    ...base,
-    CATALOG_URL: catalog.url,
-    ORDER_URL: `http://127.0.0.1:${orderProxyPort}`,
-    ...extraEnv.frontend,
-  });
-  const all = [catalog, order, frontend];
+  const [catalogDb, ordersDb] =
+    'sqliteDir' in storage
+      ? [{ DB_PATH: join(storage.sqliteDir, 'catalog.db') }, { DB_PATH: join(storage.sqliteDir, 'orders.db') }]
+      : [{ DATABASE_URL: storage.catalogUrl }, { DATABASE_URL: storage.ordersUrl }];
+  const label = (name: ServiceName, i: number) => (replicas > 1 ? `${name}-${i + 1}` : name);
+  const catalogEnv = { ...base, ...catalogDb, ...extraEnv.catalog };
+  const orderEnv = { ...base, ...ordersDb, CATALOG_URL: list(catalogProxyPorts), ...extraEnv.order };
+  const frontendEnv = { ...base, CATALOG_URL: list(catalogPorts), ORDER_URL: list(orderProxyPorts), ...extraEnv.frontend };
+  const catalogs = catalogPorts.map((port, i) => new ManagedService('catalog', port, catalogEnv, label('catalog', i)));
+  const orders = orderPorts.map((port, i) => new ManagedService('order', port, orderEnv, label('order', i)));
+  const frontends = frontendPorts.map((port, i) => new ManagedService('frontend', port, frontendEnv, label('frontend', i)));
+  const all = [...catalogs, ...orders, ...frontends];
   try {
+    // One after the other: the first catalog creates and seeds the database, the others find it ready.
     for (const service of all) await service.start();
   } catch (err) {
     await Promise.all(all.map((s) => s.kill()));
-    await Promise.all([catalogProxy.close(), orderProxy.close()]);
+    await Promise.all(proxies.map((p) => p.close()));
     throw err;
   }
   return {
-    catalog,
-    order,
-    frontend,
-    catalogProxy,
-    orderProxy,
+    catalogs,
+    orders,
+    frontends,
+    catalogProxies,
+    orderProxies,
     async stop() {
-      for (const service of [frontend, order, catalog]) await service.stop();
-      await Promise.all([catalogProxy.close(), orderProxy.close()]);
+      for (const tier of [frontends, orders, catalogs]) await Promise.all(tier.map((service) => service.stop()));
+      await Promise.all(proxies.map((p) => p.close()));
     },
   };
 }

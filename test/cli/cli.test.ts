@@ -90,11 +90,27 @@ describe('cli: bazar against the real services', function () {
         { id: 3, title: 'Xen and the Art of Surviving Graduate School' },
         { id: 4, title: 'Cooking for the Impatient Graduate Student' },
       ],
+      next_cursor: null,
+      prev_cursor: null,
     });
     const lookup = await bazar(['lookup', '2', '--json']);
     expect(JSON.parse(lookup.stdout)).to.deep.equal(await stack.store.getBook(2));
     const topics = await bazar(['topics', '--json']);
     expect(JSON.parse(topics.stdout)).to.deep.equal({ topics: ['distributed systems', 'graduate school'] });
+  });
+
+  it('when searching with --limit, then one page and a hint; with --all, every page, walking the cursor', async () => {
+    const page = await bazar(['search', 'distributed-systems', '--limit', '1']);
+    expect(page.code, page.stderr).to.equal(0);
+    const lines = page.stdout.trimEnd().split('\n');
+    expect(lines).to.have.length(3);
+    expect(lines[1]).to.match(/^\s+1\s+How to get a good grade/);
+    expect(lines[2]).to.equal("More books on 'distributed systems': add --all to list them all.");
+    const all = await bazar(['search', 'distributed-systems', '--limit', '1', '--all']);
+    expect(all.stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s+/)[0])).to.deep.equal(['ITEM', '1', '2']);
+    const json = JSON.parse((await bazar(['search', 'distributed-systems', '--limit', '1', '--all', '--json'])).stdout);
+    expect(json).to.deep.include({ topic: 'distributed systems', next_cursor: null });
+    expect(json.items.map((b: { id: number }) => b.id)).to.deep.equal([1, 2]);
   });
 
   it('when looking up a book and listing topics, then people get readable records', async () => {
@@ -173,6 +189,20 @@ describe('cli: bazar against the real services', function () {
     expect(json.orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([bought.order_id]);
   });
 
+  it('when listing orders with --limit, then one page and a hint; with --all, every order newest first, walking the cursor', async () => {
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.unshift(JSON.parse((await bazar(['buy', String(n), '--json'])).stdout).order_id);
+    const page = await bazar(['orders', '--limit', '2']);
+    const lines = page.stdout.trimEnd().split('\n');
+    expect(lines.slice(1, 3).map((line) => line.split(/\s+/)[0])).to.deep.equal(ids.slice(0, 2));
+    expect(lines[3]).to.equal('More orders: add --all to list them all.');
+    const all = await bazar(['orders', '--limit', '2', '--all']);
+    expect(all.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(/\s+/)[0])).to.deep.equal(ids);
+    const json = JSON.parse((await bazar(['orders', '--all', '--json', '--limit', '1'])).stdout);
+    expect(json).to.deep.include({ next_cursor: null });
+    expect(json.orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal(ids);
+  });
+
   it('when an admin command has no or a wrong token, then exit 1 telling to set BAZAR_TOKEN, and nothing changes', async () => {
     expectOneLineError(await bazar(['orders'], { BAZAR_TOKEN: undefined }), 1, 'BAZAR_TOKEN');
     expectOneLineError(await bazar(['restock', '--stock', '0'], { BAZAR_TOKEN: 'wrong-token-0123456789' }), 1, 'BAZAR_TOKEN');
@@ -184,6 +214,9 @@ describe('cli: bazar against the real services', function () {
     expectOneLineError(await bazar(['lookup', 'abc']), 2, 'positive integer');
     expectOneLineError(await bazar(['lookup']), 2, '<n>');
     expectOneLineError(await bazar(['buy', '1', '--stock', '2']), 2, 'takes no --stock');
+    expectOneLineError(await bazar(['lookup', '1', '--all']), 2, 'takes no --all');
+    expectOneLineError(await bazar(['orders', '--limit', '0']), 2, '--limit must be a whole number from 1 to 1000');
+    expectOneLineError(await bazar(['search', 'x', '--limit', '1001']), 2, '--limit must be a whole number from 1 to 1000');
     expectOneLineError(await bazar(['lookup', '1', '--bogus']), 2, '--bogus');
     expectOneLineError(await bazar(['lookup', '1', '--url', 'not a url']), 2, '--url or BAZAR_URL');
     const help = await bazar(['--help']);

@@ -33,7 +33,16 @@ function orderLedgerContract(backend: Backend<OrderLedger>): void {
       const first = await ledger.createPending(2, 'key-1');
       const again = await ledger.createPending(4, 'key-1');
       expect(again).to.deep.equal({ order: first.order, created: false });
-      expect(await ledger.list({ limit: 10 })).to.deep.equal([first.order]);
+      expect((await ledger.list({ limit: 10 })).orders).to.deep.equal([first.order]);
+    });
+
+    it('when an order is looked up by its idempotency key, then that order comes back as it is now; an unknown key finds none', async () => {
+      const { order } = await ledger.createPending(2, 'key-2');
+      await ledger.createPending(3);
+      expect(await ledger.getByKey('key-2')).to.deep.equal(order);
+      const confirmed = await ledger.confirm(order.order_id, 'A book', 1500);
+      expect(await ledger.getByKey('key-2')).to.deep.equal(confirmed);
+      expect(await ledger.getByKey('no-such-key')).to.equal(null);
     });
 
     it('when ten requests with one key arrive at once, then one order is made and all ten see it', async () => {
@@ -72,10 +81,10 @@ function orderLedgerContract(backend: Backend<OrderLedger>): void {
       for (const item of [1, 2, 3, 4]) ids.push((await ledger.createPending(item)).order.order_id);
       await ledger.confirm(ids[1], 'T', 1);
       await ledger.reject(ids[2], 'out_of_stock');
-      expect((await ledger.list({ limit: 10 })).map((o) => o.order_id)).to.deep.equal([...ids].reverse());
-      expect((await ledger.list({ limit: 2 })).map((o) => o.order_id)).to.deep.equal([ids[3], ids[2]]);
-      expect((await ledger.list({ limit: 10, status: 'pending' })).map((o) => o.order_id)).to.deep.equal([ids[3], ids[0]]);
-      expect((await ledger.list({ limit: 10, status: 'confirmed' })).map((o) => o.order_id)).to.deep.equal([ids[1]]);
+      expect((await ledger.list({ limit: 10 })).orders.map((o) => o.order_id)).to.deep.equal([...ids].reverse());
+      expect((await ledger.list({ limit: 2 })).orders.map((o) => o.order_id)).to.deep.equal([ids[3], ids[2]]);
+      expect((await ledger.list({ limit: 10, status: 'pending' })).orders.map((o) => o.order_id)).to.deep.equal([ids[3], ids[0]]);
+      expect((await ledger.list({ limit: 10, status: 'confirmed' })).orders.map((o) => o.order_id)).to.deep.equal([ids[1]]);
     });
 
     it('when pending orders are asked for, then only pending ones old enough come, oldest first', async () => {

@@ -10,6 +10,7 @@ import { buildFrontendApp } from '../../frontend-server/app';
 import { metric } from '../helpers/metrics';
 import { AUTH, TEST_TOKEN, startStack, tempDir, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
+import { Gate, startGatedStack } from '../helpers/gated-stack';
 
 
 const lookupHits = 'cache_hits_total{kind="lookup",service="frontend"}';
@@ -167,34 +168,21 @@ describe('frontend cache: the fill-vs-invalidate race through real services', fu
   this.timeout(20_000);
 
   it('when a purchase commits while a lookup fill is in flight with the old stock, then that fill is not cached and the next lookup shows the new stock', async () => {
-    const tmp = tempDir();
-    // A store whose next getBook reads the row, then waits for the test to let its answer go.
-    let gate: { reached: () => void; release: Promise<void> } | undefined;
+    // A store whose getBook, once the gate is armed, reads the row and then waits for the test to let its answer go.
+    const gate = new Gate();
     class GatedStore extends SqliteCatalogStore {
       override async getBook(id: number) {
         const book = await super.getBook(id);
-        const g = gate;
-        gate = undefined;
-        if (g) {
-          g.reached();
-          await g.release;
-        }
+        await gate.pass();
         return book;
       }
     }
-    const store = new GatedStore(join(tmp.dir, 'catalog.db'), DEFAULT_SEED_PATH);
-    const catalog = buildCatalogApp({ store, token: TEST_TOKEN, logLevel: 'silent' });
-    const catalogUrl = await catalog.listen({ host: '127.0.0.1', port: 0 });
-    const frontend = buildFrontendApp({ catalogUrl, orderUrl: 'http://127.0.0.1:9', token: TEST_TOKEN, logLevel: 'silent' });
+    let store!: GatedStore;
+    const { catalog, frontend, close } = await startGatedStack((dir) => (store = new GatedStore(join(dir, 'catalog.db'), DEFAULT_SEED_PATH)));
     try {
-      await frontend.listen({ host: '127.0.0.1', port: 0 });
-      await waitFor('frontend subscribed', () => frontend.reads.live);
       const stockBefore = (await store.getBook(1))!.stock;
 
-      let release!: () => void;
-      const reached = new Promise<void>((resolve) => {
-        gate = { reached: resolve, release: new Promise<void>((r) => (release = r)) };
-      });
+      const { reached, release } = gate.arm();
       const slowLookup = frontend.inject({ method: 'GET', url: '/lookup/1' });
       await reached; // the catalog has read the old stock for this fill
       const purchase = await catalog.inject({ method: 'POST', url: '/purchase/1', headers: AUTH, payload: { order_id: 'race-1' } });
@@ -208,9 +196,7 @@ describe('frontend cache: the fill-vs-invalidate race through real services', fu
       expect((await frontend.inject({ method: 'GET', url: '/lookup/1' })).json<Book>().stock).to.equal(stockBefore - 1);
       expect(await metric(frontend, lookupHits)).to.equal(1);
     } finally {
-      await frontend.close();
-      await catalog.close();
-      tmp.remove();
+      await close();
     }
   });
 });

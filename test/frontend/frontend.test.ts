@@ -17,9 +17,24 @@ describe('frontend: against the real catalog and order servers', () => {
   it('when searching and looking up, then the catalog answers are relayed unchanged', async () => {
     const search = await stack.frontend.inject('/search/graduate_school');
     expect(search.statusCode).to.equal(200);
-    expect(search.json()).to.deep.equal(await stack.store.findByTopic('graduate school'));
+    expect(search.json()).to.deep.equal((await stack.catalog.inject('/query_by_topic/graduate%20school')).json());
+    expect(search.json()).to.deep.include({ topic: 'graduate school', next_cursor: null, prev_cursor: null });
     const lookup = await stack.frontend.inject('/lookup/4');
     expect(lookup.json()).to.deep.equal(await stack.store.getBook(4));
+  });
+
+  it('when a search asks for a page, then the frontend passes limit and cursor on, and a bad cursor is the catalog\'s 400', async () => {
+    const first = (await stack.frontend.inject('/search/graduate-school?limit=1')).json();
+    expect(first.items.map((b: { id: number }) => b.id)).to.deep.equal([3]);
+    const second = (await stack.frontend.inject(`/search/graduate-school?limit=1&cursor=${first.next_cursor}`)).json();
+    expect(second).to.deep.include({ topic: 'graduate school', next_cursor: null });
+    expect(second.items.map((b: { id: number }) => b.id)).to.deep.equal([4]);
+    const booksCursor = (await stack.catalog.inject('/books?limit=1')).json().next_cursor;
+    for (const url of [`/search/graduate-school?cursor=${booksCursor}`, '/search/graduate-school?limit=0', '/search/graduate-school?page=2']) {
+      const bad = await stack.frontend.inject(url);
+      expect(bad.statusCode, url).to.equal(400);
+      expect(bad.json().error.code, url).to.equal('validation_failed');
+    }
   });
 
   it('when the topic or book is unknown, then the catalog error is relayed with its status', async () => {
@@ -59,7 +74,7 @@ describe('frontend: against the real catalog and order servers', () => {
     expect(res.headers['content-type']).to.match(/^text\/html/);
     expect(res.body).to.include('<form action="/buy/1" method="post">');
     expect((await stack.store.getBook(1))?.stock).to.equal(5);
-    expect(await stack.ledger.list({ limit: 5 })).to.deep.equal([]);
+    expect((await stack.ledger.list({ limit: 5 })).orders).to.deep.equal([]);
   });
 
   it('when a browser submits the Buy form, then a thank-you page shows the order and the new stock', async () => {
@@ -70,7 +85,7 @@ describe('frontend: against the real catalog and order servers', () => {
       payload: '',
     });
     expect(res.statusCode).to.equal(201);
-    const [placed] = await stack.ledger.list({ limit: 1 });
+    const [placed] = (await stack.ledger.list({ limit: 1 })).orders;
     expect(res.body).to.include(placed.order_id).and.include('RPCs for Dummies').and.include('$50.00').and.include('4 in stock');
   });
 
@@ -87,7 +102,7 @@ describe('frontend: against the real catalog and order servers', () => {
       });
     const [first, second] = [await submit(), await submit()];
     expect([first.statusCode, second.statusCode]).to.deep.equal([201, 201]);
-    const orders = await stack.ledger.list({ limit: 10 });
+    const orders = (await stack.ledger.list({ limit: 10 })).orders;
     expect(orders).to.have.length(1);
     expect(first.body).to.include(orders[0].order_id);
     expect(second.body).to.include(orders[0].order_id);
@@ -104,7 +119,7 @@ describe('frontend: against the real catalog and order servers', () => {
     expect(res.statusCode).to.equal(400);
     expect(res.json().error.code).to.equal('invalid_idempotency_key');
     expect((await stack.store.getBook(2))?.stock).to.equal(5);
-    expect(await stack.ledger.list({ limit: 10 })).to.deep.equal([]);
+    expect((await stack.ledger.list({ limit: 10 })).orders).to.deep.equal([]);
   });
 
   it('when a browser asks for an unknown book, then an HTML error page with the status', async () => {

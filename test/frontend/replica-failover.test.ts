@@ -37,7 +37,7 @@ describe('replicated stack: one replica of a tier stopped', function () {
       expect(res.json<Book>().stock).to.equal(before - 4);
     }
     expect((await stack.store.getBook(1))!.stock).to.equal(before - 4);
-    expect(await stack.ledger.list({ limit: 10, status: 'confirmed' })).to.have.length(4);
+    expect((await stack.ledger.list({ limit: 10, status: 'confirmed' })).orders).to.have.length(4);
   });
 
   it('when an order replica is stopped, then buys go to the other, a retried key still buys once, and the stopped one is ejected', async () => {
@@ -47,7 +47,7 @@ describe('replicated stack: one replica of a tier stopped', function () {
     const again = await stack.frontend.inject({ method: 'POST', url: '/buy/2', headers: { 'idempotency-key': 'k-2-0' } });
     expect(again.statusCode).to.equal(201);
     expect((await stack.store.getBook(2))!.stock).to.equal(before - 3);
-    expect(await stack.ledger.list({ limit: 10 })).to.have.length(3);
+    expect((await stack.ledger.list({ limit: 10 })).orders).to.have.length(3);
     const status = (await stack.frontend.inject({ url: '/status', headers: { accept: 'application/json' } })).json();
     expect(status.upstreams[1].replicas.map((r: { state: string }) => r.state)[0]).to.be.oneOf(['ejected', 'probing']);
   });

@@ -113,4 +113,58 @@ describe('frontend ResponseCache', () => {
     expect((await filling).stored).to.equal(false);
     expect(cache.get('keep')).to.equal(undefined);
   });
+
+  describe('groups (every page of one topic)', () => {
+    it("when a topic's group is invalidated, then every page of it is dropped and other topics' pages stay", async () => {
+      const cache = liveCache();
+      await cache.fill('t:a', async () => 'a, first page'); // the default page is keyed by the group's own name
+      await cache.fill('t:a\n1\n', async () => 'a, limit 1', 't:a');
+      await cache.fill('t:a\n1\nCURSOR', async () => 'a, page 2', 't:a');
+      await cache.fill('t:b\n1\n', async () => 'b, limit 1', 't:b');
+      expect(cache.invalidate(['t:a'])).to.equal(3);
+      for (const key of ['t:a', 't:a\n1\n', 't:a\n1\nCURSOR']) expect(cache.get(key), key).to.equal(undefined);
+      expect(cache.get('t:b\n1\n')).to.equal('b, limit 1');
+      expect(cache.size).to.equal(1);
+    });
+
+    it('when a page fill is in flight as its topic is invalidated, then it is not stored; a fill for another topic is', async () => {
+      const cache = liveCache();
+      const page = deferred<string>();
+      const other = deferred<string>();
+      const filling = cache.fill('t:a\n5\nCURSOR', () => page.promise, 't:a');
+      const fillingOther = cache.fill('t:b\n5\nCURSOR', () => other.promise, 't:b');
+      cache.invalidate(['t:a']);
+      page.resolve('old page');
+      other.resolve('b page');
+      expect(await filling).to.deep.equal({ value: 'old page', stored: false });
+      expect((await fillingOther).stored).to.equal(true);
+      expect(cache.get('t:a\n5\nCURSOR')).to.equal(undefined);
+      expect((await cache.fill('t:a\n5\nCURSOR', async () => 'new page', 't:a')).stored).to.equal(true);
+    });
+
+    it('when far more pages are filled than maxEntries, then the cache holds maxEntries, and a group drops only the pages it still holds', async () => {
+      const cache = liveCache({ maxEntries: 10 });
+      for (let i = 0; i < 100; i++) await cache.fill(`t:a\n1\n${i}`, async () => `a${i}`, 't:a');
+      expect(cache.size).to.equal(10);
+      expect(cache.get('t:a\n1\n99')).to.equal('a99');
+      expect(cache.get('t:a\n1\n89')).to.equal(undefined);
+      for (let i = 0; i < 10; i++) await cache.fill(`t:b\n1\n${i}`, async () => `b${i}`, 't:b');
+      expect(cache.invalidate(['t:a']), "a's pages were all evicted").to.equal(0);
+      expect(cache.size).to.equal(10);
+      expect(cache.invalidate(['t:b'])).to.equal(10);
+      expect(cache.size).to.equal(0);
+    });
+
+    it('when a page expires or is stored again, then it leaves its group with it', async () => {
+      let now = 1000;
+      const cache = liveCache({ ttlMs: 50, now: () => now });
+      await cache.fill('t:a\n1\nX', async () => 'old', 't:a');
+      await cache.fill('t:a\n1\nX', async () => 'again', 't:a');
+      await cache.fill('t:a\n1\nY', async () => 'y', 't:a');
+      now += 50;
+      expect(cache.get('t:a\n1\nY')).to.equal(undefined);
+      expect(cache.invalidate(['t:a'])).to.equal(1, 'X once, Y gone with its TTL');
+      expect(cache.size).to.equal(0);
+    });
+  });
 });

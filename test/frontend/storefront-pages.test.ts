@@ -1,7 +1,7 @@
 /** The storefront's HTML through app.inject(): what each page says, that hostile values stay text, and that API clients still get JSON. */
 import { expect } from 'chai';
 import type { Book, Order } from '../../common/schemas';
-import { bookPage, errorPage, homePage, orderPage, searchPage } from '../../frontend-server/views/pages';
+import { bookPage, booksPage, errorPage, homePage, orderPage, searchPage } from '../../frontend-server/views/pages';
 import { AUTH, startStack, type Stack } from '../helpers/stack';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
@@ -33,13 +33,14 @@ describe('storefront pages', () => {
 
   const get = (url: string) => stack.frontend.inject({ url, headers: HTML });
 
-  it('when the home page opens, then it lists topics and every book with price and a stock badge', async () => {
+  it('when the home page opens, then it lists topics and the first books with price and a stock badge, and links to all books', async () => {
     const res = await get('/');
     expect(res.statusCode).to.equal(200);
     expect(res.body).to.include('<html lang="en">').and.include('<label for="topic">').and.include('href="#main"');
     expect(res.body.match(/<h1>/g)).to.have.length(1);
     expect(res.body).to.include('href="/search/distributed-systems"').and.include('href="/search/graduate-school"');
     expect(res.body.match(/<li class="card">/g)).to.have.length(4);
+    expect(res.body).to.include('<a class="button secondary" href="/books">See all books</a>');
     expect(res.body).to.include('<span class="badge in-stock">5 in stock</span>');
     expect(res.body).to.include('<span class="badge low-stock">Only 2 left</span>');
     expect(res.body).to.include('<span class="badge sold-out">Sold out</span>');
@@ -143,7 +144,8 @@ describe('storefront views: every interpolated value is escaped', () => {
   it('when any page renders hostile titles, topics, messages or URLs, then no markup gets through', () => {
     for (const page of [
       homePage([evil], [book]),
-      searchPage({ topic: evil, items: [{ id: 9, title: evil }] }),
+      searchPage({ topic: evil, items: [{ id: 9, title: evil }], next_cursor: evil, prev_cursor: evil }, { limit: evil }),
+      booksPage({ books: [book], next_cursor: evil, prev_cursor: null }),
       bookPage(book),
       orderPage(order, book),
       errorPage('out_of_stock', evil, { method: 'POST', url: `/buy/9` }),

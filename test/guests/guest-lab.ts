@@ -12,6 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Guest } from './guest';
 import { NetnsLab, mustRun, run, type CommandResult } from './netns-lab';
+import type { LabAuditRequest } from './lab-audit';
 import type { LabShopperOptions, LabShopperReport } from './lab-shopper';
 import { GUEST_NPM_CACHE } from './rootfs';
 
@@ -36,6 +37,7 @@ interface TopologyModule {
   allowedSources(topology: Topology, role: TopologyGuest['role']): string[] | undefined;
   nftRuleset(topology: Topology, guest: string): string;
   guestEnv(topology: Topology, guest: string): Record<string, string | number>;
+  databaseUrlOf(topology: Topology, role: TopologyGuest['role']): string | undefined;
 }
 /** provision/topology.js: the same reading of hosts.json the guests' scripts use. */
 export const topologyModule = require('../../provision/topology') as TopologyModule;
@@ -88,6 +90,7 @@ export const BUILD_SHARE = '/var/cache/bazar-build';
 const SHARE = '/vagrant';
 const PROBE = join(__dirname, 'http-probe.js');
 const SHOPPER = join(__dirname, 'lab-shopper.ts');
+const AUDIT = join(__dirname, 'lab-audit.ts');
 
 export interface E2eReport {
   stats: { passes: number; pending: number };
@@ -270,7 +273,43 @@ export class GuestLab {
   }
 
   private startShopper(from: string, options: LabShopperOptions): { stop: () => Promise<LabShopperReport> } {
-    const child = spawn('ip', this.net.exec(from, process.execPath, '-r', 'ts-node/register/transpile-only', SHOPPER, JSON.stringify(options)), {
+    const shopper = this.nodeIn(from, SHOPPER, [JSON.stringify(options)]);
+    return {
+      stop: async () => {
+        shopper.child.stdin.end();
+        const timer = setTimeout(() => shopper.child.kill('SIGKILL'), 120_000);
+        const { code, stdout, stderr } = await shopper.done;
+        clearTimeout(timer);
+        if (code !== 0) throw new Error(`the shoppers exited with ${code}:\n${stderr}`);
+        return JSON.parse(stdout) as LabShopperReport;
+      },
+    };
+  }
+
+  /**
+   * The store's databases as its catalog and order guests reach them (multi-host URLs, the password in them), read
+   * from `from`, a namespace the database guests let in: every order id, or the chaos suite's audit (lab-audit.ts).
+   */
+  async audit(from: string, request: LabAuditRequest): Promise<unknown> {
+    const audit = this.nodeIn(from, AUDIT, []);
+    audit.child.stdin.end(JSON.stringify(request));
+    const timer = setTimeout(() => audit.child.kill('SIGKILL'), 120_000);
+    const { code, stdout, stderr } = await audit.done;
+    clearTimeout(timer);
+    if (code !== 0) throw new Error(`the audit exited with ${code}:\n${stderr}`);
+    return JSON.parse(stdout);
+  }
+
+  /** A service's DATABASE_URL as hosts.json gives it (topology.js), with the password in it, for lab-audit.ts. */
+  databaseUrl(role: 'catalog' | 'order'): string {
+    const url = topologyModule.databaseUrlOf(this.topology, role);
+    if (!url) throw new Error(`topology ${this.topology.name} has no database guests`);
+    return url.replace(/^(postgres:\/\/[^@:/]+)@/, (_all, head: string) => `${head}:${this.dbPassword}@`);
+  }
+
+  /** One of this project's TypeScript scripts run by the host's Node in a namespace of the lab, its stdin a pipe. */
+  private nodeIn(from: string, script: string, args: string[]) {
+    const child = spawn('ip', this.net.exec(from, process.execPath, '-r', 'ts-node/register/transpile-only', script, ...args), {
       cwd: join(__dirname, '..', '..'),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -278,17 +317,10 @@ export class GuestLab {
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-    return {
-      stop: async () => {
-        child.stdin.end();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-        const code = await exited;
-        clearTimeout(timer);
-        if (code !== 0) throw new Error(`the shoppers exited with ${code}:\n${stderr}`);
-        return JSON.parse(stdout) as LabShopperReport;
-      },
-    };
+    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      child.once('close', (code) => resolve({ code, stdout, stderr })),
+    );
+    return { child, done };
   }
 
   /** Requests made one after another from a namespace of the lab: `host`, `stranger` or a guest's. */

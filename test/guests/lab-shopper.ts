@@ -31,7 +31,7 @@ export interface LabShopperReport {
 
 async function main(options: LabShopperOptions): Promise<LabShopperReport> {
   // Generous retries: a buy that meets a database failover is retried with its key until writes are back.
-  const shopper = new Shopper({ url: options.url, timeoutMs: 5000, maxRetries: 40, maxBackoffMs: 1000 });
+  const shopper = new Shopper({ urls: [options.url], timeoutMs: 5000, maxRetries: 40, maxBackoffMs: 1000 });
   let stopping = false;
   process.stdin.on('end', () => (stopping = true));
   process.stdin.resume();

@@ -13,6 +13,9 @@ import { ensureRootfs } from './rootfs';
 /** Namespaces are named `bzg<test PID>-<host>`; the PID tells a live run's from a stale one's. */
 export const LAB_PREFIX = 'bzg';
 
+/** How often the guest tests ask a guest or the store whether something has happened yet. */
+export const POLL_MS = 250;
+
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Skips the suite with a loud message when this machine cannot boot guests; with CI=true that is a failure. */

@@ -14,23 +14,13 @@
  */
 import { expect } from 'chai';
 import { projectRoot } from '../../common/paths';
+import { waitForValue } from '../helpers/wait';
 import { runDir } from './cache';
 import { expectE2ePassed, GuestLab, topologyModule, type ProbeResult, type Provisioned, type TopologyGuest } from './guest-lab';
 import { SCRIPT_LOG_DIR } from './rootfs';
-import { guestImages, guestsOrSkip, LAB_PREFIX, seconds } from './setup';
+import { guestImages, guestsOrSkip, LAB_PREFIX, POLL_MS, seconds } from './setup';
 
 const ROOT = projectRoot(__dirname);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, ms: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('guests: the Vagrant deployment on booted systemd guests, provisioned by provision/*.sh', function () {
   this.timeout(20 * 60_000);
@@ -185,10 +175,10 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     expect(buy.status, JSON.stringify(buy)).to.equal(503);
     expect(buy.json.error.code).to.equal('upstream_unavailable');
     expect(buy.ms).to.be.below(2000);
-    const again = await waitFor('a buy after the link is back', 15_000, async () => {
+    const again = await waitForValue('a buy after the link is back', async () => {
       const [res] = await lab!.probe('host', [{ method: 'POST', url: `${frontend}/buy/2` }]);
       return res.status === 201 ? res : undefined;
-    });
+    }, 15_000, POLL_MS);
     expect(again.json).to.include({ item_number: 2, status: 'confirmed' });
   });
 
@@ -198,14 +188,14 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     const [old] = await pm2List(g);
     await lab!.guest(g.name).mustExec(['bash', '-c', 'kill -9 "$1"', 'kill', String(old.pid)]);
     const started = Date.now();
-    const restarted = await waitFor('pm2 to restart the catalog', 30_000, async () => {
+    const restarted = await waitForValue('pm2 to restart the catalog', async () => {
       const [p] = await pm2List(g);
       return p && p.pid && p.pid !== old.pid && p.pm2_env.status === 'online' ? p : undefined;
-    });
-    await waitFor('the restarted catalog to answer', 30_000, async () => {
+    }, 30_000, POLL_MS);
+    await waitForValue('the restarted catalog to answer', async () => {
       const [ready] = await lab!.probe('host', [{ url: `${lab!.url(g)}/readyz`, timeoutMs: 1000 }]);
       return ready.status === 200 ? true : undefined;
-    });
+    }, 30_000, POLL_MS);
     console.log(`      catalog back after SIGKILL in ${seconds(Date.now() - started)}`);
     expect(restarted.pm2_env.restart_time).to.equal(old.pm2_env.restart_time + 1);
     expect(await lab!.guest(g.name).mustExec(['cat', `/proc/${restarted.pid}/cgroup`])).to.include('pm2-vagrant.service');
@@ -243,10 +233,10 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     t = Date.now();
     await lab!.bootAll();
     // Nothing is provisioned again: only what systemd starts at boot can answer.
-    await waitFor('every service after the reboot', 60_000, async () => {
+    await waitForValue('every service after the reboot', async () => {
       const results = await lab!.probe(one('frontend').name, topology.guests.map((g) => ({ url: `${lab!.url(g)}/readyz`, timeoutMs: 1000 })));
       return results.every((r) => r.status === 200) ? true : undefined;
-    });
+    }, 60_000, POLL_MS);
     console.log(`      reboot: shutdown ${seconds(down)}, boot until every service is ready ${seconds(Date.now() - t)}`);
 
     for (const g of topology.guests) {

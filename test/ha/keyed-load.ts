@@ -58,7 +58,7 @@ export class StoreLoad {
     private readonly options: LoadOptions = {},
   ) {
     // Retries pause at most 500 ms, so the end of an outage shows within a fraction of a second.
-    this.shopper = new Shopper({ url: store.frontendUrl, timeoutMs: 5000, maxRetries: BUY_RETRIES, maxBackoffMs: 500 });
+    this.shopper = new Shopper({ urls: [store.frontendUrl], timeoutMs: 5000, maxRetries: BUY_RETRIES, maxBackoffMs: 500 });
   }
 
   /** Attempts that got no 201 and were retried. */

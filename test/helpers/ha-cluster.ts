@@ -13,14 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../common/paths';
 import { PgDatabase } from '../../common/postgres';
 import { freePorts } from '../../support/ports';
-import { asPostgres, findPgBin, initdb, ownedDir } from './postgres';
+import { PostgresBinaries, asPostgres, findPostgresBin, ownedDir } from '../../support/postgres-server';
 import { childrenOf, killGroup, signalGroup, signalPid } from './process-groups';
 import { waitFor } from './wait';
 
 const PG_AUTOCTL = '/usr/bin/pg_autoctl';
 /** pg_auto_failover's extension, built for one major version: the cluster uses that version's binaries. */
 const EXTENSION = 'pgautofailover.so';
-const PG_BIN = findPgBin(EXTENSION);
+const PG_BIN = findPostgresBin({ extension: EXTENSION });
 export const HA_PACKAGES = 'postgresql-15 postgresql-15-auto-failover';
 
 /**
@@ -147,7 +147,7 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   };
   const keepers = new Map<string, ChildProcess>();
   const newDataDir = (dataDir: string, settings: string) => {
-    initdb(bin, dataDir, TEST_SETTINGS + settings);
+    new PostgresBinaries(bin).initdb(dataDir, { settings: TEST_SETTINGS + settings, noSync: true });
     // In postgresql.conf, not the auto file: pg_autoctl connects through this socket folder (PGHOST).
     appendFileSync(join(dataDir, 'postgresql.conf'), `unix_socket_directories = '${env.PGHOST}'\n`);
   };

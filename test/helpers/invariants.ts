@@ -1,5 +1,12 @@
-import Database from 'better-sqlite3';
-import { PgDatabase } from '../../common/postgres';
+import { join } from 'node:path';
+import { PgCatalogStore } from '../../catalog-server/store/pg-store';
+import { SqliteCatalogStore } from '../../catalog-server/store/sqlite-store';
+import type { BookAudit, CatalogStore, PurchaseRecord } from '../../catalog-server/store/types';
+import { PgOrderLedger } from '../../order-server/ledger/pg-ledger';
+import { SqliteOrderLedger } from '../../order-server/ledger/sqlite-ledger';
+import type { OrderLedger } from '../../order-server/ledger/types';
+import type { Order } from '../../common/schemas';
+import { walkOrders } from './ledger-pages';
 import type { BuyHistory } from './shopper';
 
 export interface Seeded {
@@ -18,133 +25,116 @@ export interface Violation {
   keys?: string[];
 }
 
-interface OrderRow {
-  order_id: string;
-  item_number: number;
-  status: string;
-  idempotency_key: string | null;
-}
-interface PurchaseRow {
-  order_id: string;
-  book_id: number;
-  outcome: string;
-  stock_after: number;
-}
+/** Where the services keep their data: catalog.db and orders.db in one folder, or one PostgreSQL database each. */
+export type StoreDatabases = { sqliteDir: string } | { catalogUrl: string; ordersUrl: string };
 
-/** What the two databases hold once the services have settled: the rows the store's promises are about. */
-export interface StoreSnapshot {
-  books: Array<{ id: number; stock: number }>;
-  /** Per book, the sum of its stock_events (restocks and updates; purchases are not in it). */
-  deltas: Map<number, number>;
-  purchases: PurchaseRow[];
-  orders: OrderRow[];
+/**
+ * Opens the services' databases (services stopped, or settled) through their own store and ledger, on whichever
+ * backend they used, checks the invariants below, and closes them.
+ */
+export interface Audit {
+  violations: Violation[];
+  figures: Figures;
+  /** Every book as the catalog ends (the seeded ones and any other). */
+  books: BookAudit[];
 }
 
-const SQL = {
-  books: 'SELECT id, stock FROM books ORDER BY id',
-  deltas: 'SELECT book_id, sum(delta) AS d FROM stock_events GROUP BY book_id',
-  purchases: 'SELECT order_id, book_id, outcome, stock_after FROM purchases',
-  orders: 'SELECT order_id, item_number, status, idempotency_key FROM orders',
-};
-
-/** The snapshot of the SQLite files `catalogDb` and `ordersDb` (services stopped). */
-export function readSqliteSnapshot(catalogDb: string, ordersDb: string): StoreSnapshot {
-  const catalog = new Database(catalogDb, { readonly: true });
-  const ledger = new Database(ordersDb, { readonly: true });
-  try {
-    const deltas = catalog.prepare(SQL.deltas).all() as Array<{ book_id: number; d: number }>;
-    return {
-      books: catalog.prepare(SQL.books).all() as StoreSnapshot['books'],
-      deltas: new Map(deltas.map((r) => [r.book_id, r.d])),
-      purchases: catalog.prepare(SQL.purchases).all() as PurchaseRow[],
-      orders: ledger.prepare(SQL.orders).all() as OrderRow[],
-    };
-  } finally {
-    catalog.close();
-    ledger.close();
-  }
+/**
+ * Orders made by clients whose histories are not given (the replicated guest test's e2e suite, before its shoppers):
+ * no shopper's key leads to them, and that is no second order. Every other rule still holds for them.
+ */
+export interface AuditOptions {
+  others?: ReadonlySet<string>;
 }
 
-/** One query against the catalog's or the order server's database, whatever reaches it: rows as objects. */
-export type SnapshotQuery = (database: 'catalog' | 'orders', sql: string) => Promise<unknown[]>;
-
-/** The snapshot of two PostgreSQL databases, read through `query` (a connection, or psql in a guest). */
-export async function readSnapshot(query: SnapshotQuery): Promise<StoreSnapshot> {
-  // sum() of integers is a bigint, which node-postgres returns as a string.
-  const deltas = (await query('catalog', SQL.deltas)) as Array<{ book_id: number; d: string | number }>;
-  return {
-    books: (await query('catalog', SQL.books)) as StoreSnapshot['books'],
-    deltas: new Map(deltas.map((r) => [r.book_id, Number(r.d)])),
-    purchases: (await query('catalog', SQL.purchases)) as PurchaseRow[],
-    orders: (await query('orders', SQL.orders)) as OrderRow[],
-  };
-}
-
-/** The snapshot of the PostgreSQL databases at `catalogUrl` and `ordersUrl` (each service's own). */
-export async function readPgSnapshot(catalogUrl: string, ordersUrl: string): Promise<StoreSnapshot> {
-  const catalog = new PgDatabase(catalogUrl, { max: 1 });
-  const ledger = new PgDatabase(ordersUrl, { max: 1 });
-  try {
-    return await readSnapshot((database, sql) => (database === 'catalog' ? catalog : ledger).query(sql));
-  } finally {
-    await Promise.all([catalog.close(), ledger.close()]);
-  }
-}
-
-/** Checks what the store promises: the databases against each other and against what the clients were told. */
-export function checkInvariants(
-  { books, deltas, purchases, orders }: StoreSnapshot,
+export async function auditStore(
+  where: StoreDatabases,
   seed: Seeded[],
   histories: BuyHistory[],
-): { violations: Violation[]; figures: Figures } {
+  options: AuditOptions = {},
+): Promise<Audit> {
+  const [store, ledger] =
+    'sqliteDir' in where
+      ? [new SqliteCatalogStore(join(where.sqliteDir, 'catalog.db')), new SqliteOrderLedger(join(where.sqliteDir, 'orders.db'))]
+      : [await PgCatalogStore.open(where.catalogUrl), await PgOrderLedger.open(where.ordersUrl)];
+  try {
+    return await checkInvariants(store, ledger, seed, histories, options);
+  } finally {
+    await Promise.all([store.close(), ledger.close()]);
+  }
+}
+
+/**
+ * Reads both databases through the services' own store and ledger (SQLite or PostgreSQL alike; the services are
+ * stopped) and checks what the store promises, against each other and against what the clients were told.
+ *
+ * Every purchase is reached from an order id (the ledger's, or one a client was answered with). Purchases no order
+ * leads to cannot be listed, but they cannot hide either: per book, the catalog's count of purchases must equal
+ * the ledger's confirmed orders, each of which must have its own purchase of that book.
+ */
+export async function checkInvariants(
+  store: CatalogStore,
+  ledger: OrderLedger,
+  seed: Seeded[],
+  histories: BuyHistory[],
+  { others }: AuditOptions = {},
+): Promise<Audit> {
   const violations: Violation[] = [];
-  const purchaseById = new Map(purchases.map((p) => [p.order_id, p]));
+  const books = await store.audit();
+  const orders = (await walkOrders(ledger, { limit: 1000 })).flat();
   const orderById = new Map(orders.map((o) => [o.order_id, o]));
+  const keyOf = new Map<string, string>();
+  const orderByKey = new Map<string, Order>();
+  for (const h of histories) {
+    const order = await ledger.getByKey(h.key);
+    if (!order) continue;
+    orderByKey.set(h.key, order);
+    keyOf.set(order.order_id, h.key);
+  }
+  const answered = histories.flatMap((h) => h.attempts.map((a) => a.orderId).filter((id): id is string => Boolean(id)));
+  const purchaseById = new Map<string, PurchaseRecord>();
+  for (const id of new Set([...orderById.keys(), ...answered])) {
+    const purchase = await store.getPurchase(id);
+    if (purchase) purchaseById.set(id, purchase);
+  }
+  const keys = (orderId: string) => (keyOf.has(orderId) ? [keyOf.get(orderId)!] : undefined);
 
   for (const book of books) {
     if (book.stock < 0) violations.push({ rule: 'stock never negative', detail: `book ${book.id} ends at ${book.stock}` });
   }
-  for (const p of purchases) {
+  for (const p of purchaseById.values()) {
     if (p.stock_after < 0) violations.push({ rule: 'stock never negative', detail: `purchase ${p.order_id} left ${p.stock_after}` });
   }
 
   const perBook = seed.map(({ id, stock: initial }) => {
-    const restocked = deltas.get(id) ?? 0;
-    const final = books.find((b) => b.id === id)?.stock ?? NaN;
+    const audit = books.find((b) => b.id === id);
+    const [restocked, final, purchased] = audit ? [audit.delta, audit.stock, audit.purchased] : [0, NaN, NaN];
     const confirmed = orders.filter((o) => o.item_number === id && o.status === 'confirmed').length;
-    const purchased = purchases.filter((p) => p.book_id === id && p.outcome === 'purchased').length;
     if (initial + restocked - final !== confirmed) {
       violations.push({
         rule: 'initial + restocked - final == confirmed orders',
         detail: `book ${id}: ${initial} + ${restocked} - ${final} = ${initial + restocked - final}, but ${confirmed} confirmed`,
       });
     }
+    if (purchased !== confirmed) {
+      violations.push({ rule: 'no purchase without a confirmed order', detail: `book ${id}: ${purchased} purchases, ${confirmed} confirmed orders` });
+    }
     return { item: id, initial, restocked, final, confirmed, purchased };
   });
 
   for (const o of orders) {
     const p = purchaseById.get(o.order_id);
-    if (o.status === 'confirmed' && p?.outcome !== 'purchased') {
-      violations.push({ rule: 'no confirmed order without a purchase', detail: `order ${o.order_id}`, keys: keyOf(o) });
+    if (o.status === 'confirmed' && (p?.outcome !== 'purchased' || p.item_number !== o.item_number)) {
+      violations.push({ rule: 'no confirmed order without a purchase', detail: `order ${o.order_id}`, keys: keys(o.order_id) });
     }
-    if (o.status === 'pending') violations.push({ rule: 'pending orders settle', detail: `order ${o.order_id} still pending`, keys: keyOf(o) });
-  }
-  for (const p of purchases) {
-    const o = orderById.get(p.order_id);
-    if (p.outcome === 'purchased' && o?.status !== 'confirmed') {
-      violations.push({
-        rule: 'no purchase without a confirmed order',
-        detail: `purchase ${p.order_id} is '${o?.status ?? 'missing'}' in the ledger`,
-        keys: o ? keyOf(o) : undefined,
-      });
+    if (o.status !== 'confirmed' && p?.outcome === 'purchased') {
+      violations.push({ rule: 'no purchase without a confirmed order', detail: `purchase ${o.order_id} is '${o.status}' in the ledger`, keys: keys(o.order_id) });
     }
+    if (o.status === 'pending') violations.push({ rule: 'pending orders settle', detail: `order ${o.order_id} still pending`, keys: keys(o.order_id) });
+    // Every buy came with its shopper's key, so an order no key leads to is a second order for some key.
+    if (!keyOf.has(o.order_id) && !others?.has(o.order_id)) violations.push({ rule: 'at most one order per key', detail: `order ${o.order_id} belongs to no shopper's key` });
   }
 
-  const perKey = new Map<string, number>();
-  for (const o of orders) if (o.idempotency_key) perKey.set(o.idempotency_key, (perKey.get(o.idempotency_key) ?? 0) + 1);
-  for (const [k, n] of perKey) if (n > 1) violations.push({ rule: 'at most one order per key', detail: `${n} orders`, keys: [k] });
-
-  const orderByKey = new Map(orders.filter((o) => o.idempotency_key).map((o) => [o.idempotency_key!, o]));
   for (const h of histories) {
     const ids = new Set(h.attempts.map((a) => a.orderId).filter(Boolean));
     if (ids.size > 1) violations.push({ rule: 'one order per key', detail: `answers named ${[...ids].join(', ')}`, keys: [h.key] });
@@ -159,19 +149,15 @@ export function checkInvariants(
         });
       }
     }
-    const outOfStock = h.attempts.some((a) => a.code === 'out_of_stock');
-    if (outOfStock && order?.status === 'confirmed') {
+    if (h.attempts.some((a) => a.code === 'out_of_stock') && order?.status === 'confirmed') {
       violations.push({ rule: 'an out_of_stock answer is never a sale', detail: `order ${order.order_id}`, keys: [h.key] });
     }
   }
 
-  const count = (status: string) => orders.filter((o) => o.status === status).length;
+  const count = (status: Order['status']) => orders.filter((o) => o.status === status).length;
   return {
     violations,
+    books,
     figures: { perBook, orders: { confirmed: count('confirmed'), rejected: count('rejected'), pending: count('pending') } },
   };
-}
-
-function keyOf(o: OrderRow): string[] | undefined {
-  return o.idempotency_key ? [o.idempotency_key] : undefined;
 }

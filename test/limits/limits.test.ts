@@ -45,7 +45,7 @@ describe('limits: bodies, headers and rates', function () {
       payload: JSON.stringify({ pad: 'x'.repeat(17 * 1024) }),
     });
     expect(res.statusCode).to.equal(413);
-    expect(await stack.ledger.list({ limit: 10 })).to.have.length(0);
+    expect((await stack.ledger.list({ limit: 10 })).orders).to.have.length(0);
   });
 
   it('when the headers are over 16 KiB, then 431 and the server goes on serving', async () => {

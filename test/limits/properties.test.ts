@@ -15,6 +15,9 @@ const ROUTES: Record<'catalog' | 'order' | 'frontend', string[]> = {
     'GET /query_by_item_number/{s}',
     'GET /topics',
     'GET /books',
+    'GET /books?limit={s}',
+    'GET /books?cursor={s}',
+    'GET /query_by_topic/graduate-school?cursor={s}',
     'PUT /update/{s}',
     'POST /restock',
     'POST /purchase/{s}',
@@ -22,8 +25,8 @@ const ROUTES: Record<'catalog' | 'order' | 'frontend', string[]> = {
     'GET /healthz',
     'GET /readyz',
   ],
-  order: ['POST /buy/{s}', 'GET /orders', 'GET /orders/{s}', 'GET /orders?limit={s}', 'GET /orders?status={s}', 'GET /healthz', 'GET /readyz'],
-  frontend: ['GET /', 'GET /search/{s}', 'GET /search?topic={s}', 'GET /lookup/{s}', 'POST /buy/{s}', 'GET /buy/{s}', 'GET /status', 'GET /healthz', 'GET /readyz'],
+  order: ['POST /buy/{s}', 'GET /orders', 'GET /orders/{s}', 'GET /orders?limit={s}', 'GET /orders?status={s}', 'GET /orders?cursor={s}', 'GET /healthz', 'GET /readyz'],
+  frontend: ['GET /', 'GET /books?cursor={s}', 'GET /search/{s}', 'GET /search/distributed-systems?cursor={s}', 'GET /search?topic={s}', 'GET /lookup/{s}', 'POST /buy/{s}', 'GET /buy/{s}', 'GET /status', 'GET /healthz', 'GET /readyz'],
 };
 
 const segment = fc.oneof(
@@ -32,6 +35,11 @@ const segment = fc.oneof(
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
   fc.string({ unit: 'grapheme', maxLength: 20 }).map(encodeURIComponent),
   fc.string({ minLength: 190, maxLength: 400 }).map(encodeURIComponent),
+  // Cursors: well-formed base64url around JSON a cursor might almost be (wrong listing, direction or key type).
+  fc
+    .tuple(fc.constantFrom('t', 'b', 'o', 'x'), fc.constantFrom('a', 'b', 'z'), fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(2 ** 60)))
+    .map((cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url')),
+  fc.jsonValue({ maxDepth: 2 }).map((v) => Buffer.from(JSON.stringify(v) ?? '').toString('base64url')),
 );
 
 const path = fc.oneof(
@@ -79,7 +87,7 @@ describe('properties: hostile input on every route', function () {
     JSON.stringify([
       await stack.store.listBooks(),
       await stack.store.audit(),
-      (await stack.ledger.list({ limit: 1000 })).map((o) => `${o.order_id} ${o.status}`),
+      (await stack.ledger.list({ limit: 1000 })).orders.map((o) => `${o.order_id} ${o.status}`),
     ]);
   before(async () => {
     stack = await startStack();

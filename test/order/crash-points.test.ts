@@ -71,7 +71,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
       (err: Error) => err.constructor.name + ':' + ((err as { code?: string }).code ?? ''),
     );
     // A fresh ledger per test: the one order in it is the one the crash left.
-    const [left] = await ledger.list({ limit: 100 });
+    const [left] = (await ledger.list({ limit: 100 })).orders;
     const purchaseAtCrash = await store.getPurchase(left!.order_id);
     await ledger.close(); // the process is gone; only the file remains
 
@@ -81,7 +81,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
     const after = await reopened.get(left!.order_id);
     const settledAgain = await recovered.reconcile(log, 0);
     const retry = await recovered.buy(1, ctx, 'crash-key');
-    const orders = await reopened.list({ limit: 100 });
+    const orders = (await reopened.list({ limit: 100 })).orders;
     await reopened.close();
     return { before, outcome, left: left!, purchaseAtCrash, settled, after: after!, settledAgain, retry, orders };
   }
@@ -131,7 +131,7 @@ describe('order: recovery from a crash at each point of the buy path', function 
     await crashing.buy(1, ctx, 'empty').catch(() => undefined);
     const recovered = new BuyService(ledger, catalog);
     expect(await recovered.reconcile(log, 0)).to.equal(1);
-    expect((await ledger.list({ limit: 100 })).map((o) => o.status)).to.deep.equal(['rejected']);
+    expect((await ledger.list({ limit: 100 })).orders.map((o) => o.status)).to.deep.equal(['rejected']);
     expect((await store.getBook(1))!.stock).to.equal(0);
     await ledger.close();
   });

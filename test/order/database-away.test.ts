@@ -44,7 +44,7 @@ describe('order server: when its ledger database goes away', function () {
       const order = retry.json<Order>();
       expect(order.status).to.equal('confirmed');
       expect((await stack.store.getBook(3))!.stock).to.equal(stock - 1);
-      const orders = await stack.ledger.list({ limit: 10 });
+      const { orders } = await stack.ledger.list({ limit: 10 });
       expect(orders.map((o) => o.order_id)).to.deep.equal([order.order_id]);
       expect((await stack.store.getPurchase(order.order_id))?.outcome).to.equal('purchased');
     });

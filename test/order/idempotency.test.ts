@@ -66,10 +66,10 @@ function buy(app: App, n: number, key?: string) {
 }
 
 const stockOf = async (r: Rig, n: number) => (await r.store.getBook(n))!.stock;
-const orderCount = async (r: Rig) => (await r.ledger.list({ limit: 1000 })).length;
+const orderCount = async (r: Rig) => (await r.ledger.list({ limit: 1000 })).orders.length;
 /** Each test starts with an empty ledger, so its first order is the one its first buy wrote. */
 const onlyOrder = async (r: Rig) => {
-  const orders = await r.ledger.list({ limit: 1000 });
+  const orders = (await r.ledger.list({ limit: 1000 })).orders;
   expect(orders.length).to.be.at.most(1);
   return orders[0];
 };

@@ -49,7 +49,7 @@ describe('order server', () => {
     const res = await buy(1);
     expect(res.statusCode).to.equal(409);
     expect(res.json().error.code).to.equal('out_of_stock');
-    const [rejected] = await ledger.list({ limit: 10 });
+    const [rejected] = (await ledger.list({ limit: 10 })).orders;
     expect(rejected).to.include({ item_number: 1, status: 'rejected', reason: 'out_of_stock' });
     expect((await store.getBook(1))?.stock).to.equal(0);
   });
@@ -58,7 +58,7 @@ describe('order server', () => {
     const res = await buy(12);
     expect(res.statusCode).to.equal(404);
     expect(res.json().error.code).to.equal('book_not_found');
-    expect(await ledger.list({ limit: 10, status: 'confirmed' })).to.deep.equal([]);
+    expect((await ledger.list({ limit: 10, status: 'confirmed' })).orders).to.deep.equal([]);
   });
 
   for (const bad of ['abc', '-1', '0', '1.5', '99999999999999999999']) {
@@ -66,7 +66,7 @@ describe('order server', () => {
       const res = await buy(bad);
       expect(res.statusCode).to.equal(400);
       expect(res.json().error.code).to.equal('invalid_item_number');
-      expect(await ledger.list({ limit: 10 })).to.deep.equal([]);
+      expect((await ledger.list({ limit: 10 })).orders).to.deep.equal([]);
     });
   }
 
@@ -74,7 +74,7 @@ describe('order server', () => {
     expect((await buy(1, {})).statusCode).to.equal(401);
     expect((await order.inject({ url: '/orders' })).statusCode).to.equal(401);
     expect((await order.inject({ url: '/orders/x', headers: { authorization: 'Bearer wrong-wrong-wrong' } })).statusCode).to.equal(401);
-    expect(await ledger.list({ limit: 10 })).to.deep.equal([]);
+    expect((await ledger.list({ limit: 10 })).orders).to.deep.equal([]);
     expect((await store.getBook(1))?.stock).to.equal(5);
   });
 
@@ -83,19 +83,27 @@ describe('order server', () => {
     const second = (await buy(4)).json();
     const list = await order.inject({ url: '/orders', headers: AUTH });
     expect(list.json().orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([second.order_id, first.order_id]);
+    expect(list.json().next_cursor).to.equal(null);
     const confirmed = await order.inject({ url: '/orders?status=confirmed&limit=1', headers: AUTH });
-    expect(confirmed.json().orders).to.have.length(1);
+    expect(confirmed.json().orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([second.order_id]);
+    const rest = await order.inject({ url: `/orders?status=confirmed&limit=1&cursor=${confirmed.json().next_cursor}`, headers: AUTH });
+    expect(rest.json()).to.deep.include({ next_cursor: null });
+    expect(rest.json().orders.map((o: { order_id: string }) => o.order_id)).to.deep.equal([first.order_id]);
     const one = await order.inject({ url: `/orders/${first.order_id}`, headers: AUTH });
     expect(one.json()).to.deep.include({ order_id: first.order_id, status: 'confirmed', item_number: 3 });
   });
 
-  it('when an order id or a list filter is unknown or malformed, then 404 or 400', async () => {
+  it('when an order id, a list filter or a cursor is unknown or malformed, then 404 or 400, and nothing changes', async () => {
+    await buy(3);
     expect((await order.inject({ url: '/orders/no-such-order', headers: AUTH })).json().error.code).to.equal('order_not_found');
-    for (const query of ['limit=0', 'limit=abc', 'status=lost', 'page=2']) {
+    const otherListing = Buffer.from(JSON.stringify(['b', 'a', 4])).toString('base64url');
+    const backwards = Buffer.from(JSON.stringify(['o', 'b', 4])).toString('base64url');
+    for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'status=lost', 'page=2', 'cursor=', 'cursor=%2F%2F', 'cursor=bm90IGpzb24', `cursor=${otherListing}`, `cursor=${backwards}`]) {
       const res = await order.inject({ url: `/orders?${query}`, headers: AUTH });
       expect(res.statusCode, query).to.equal(400);
       expect(res.json().error.code).to.equal('validation_failed');
     }
+    expect((await ledger.list({ limit: 10 })).orders.map((o) => o.status)).to.deep.equal(['confirmed']);
   });
 
   it('when the catalog is down, then 503 upstream_unavailable within 2 s and the order waits as pending', async () => {
@@ -105,7 +113,7 @@ describe('order server', () => {
     expect(Date.now() - started).to.be.below(2000);
     expect(res.statusCode).to.equal(503);
     expect(res.json().error.code).to.equal('upstream_unavailable');
-    expect(await ledger.list({ limit: 10, status: 'pending' })).to.have.length(1);
+    expect((await ledger.list({ limit: 10, status: 'pending' })).orders).to.have.length(1);
   });
 
   it('when the catalog comes back, then reconciliation confirms the pending order exactly once', async () => {
@@ -113,7 +121,7 @@ describe('order server', () => {
     await catalog.close();
     const res = await buy(2);
     expect(res.statusCode).to.equal(503);
-    const [pending] = await ledger.list({ limit: 1, status: 'pending' });
+    const [pending] = (await ledger.list({ limit: 1, status: 'pending' })).orders;
 
     const reopened = newCatalogStore(tmp.dir);
     catalog = buildCatalogApp({ store: reopened, token: TEST_TOKEN, logLevel: 'silent' });

@@ -53,7 +53,7 @@ describe('order replicas over one PostgreSQL ledger', function () {
     const [a, b] = replicas;
     proxy.delayMs = 300; // each way: A's buy waits ~600 ms on the catalog, inside its 1000 ms deadline
     const first = buy(a, 2, 'key-slow');
-    while ((await ledgers[1].list({ limit: 1 })).length === 0) await sleep(5);
+    while ((await ledgers[1].list({ limit: 1 })).orders.length === 0) await sleep(5);
     const during = await buy(b, 2, 'key-slow');
     expect(during.statusCode).to.equal(409);
     expect(during.json().error.code).to.equal('request_in_progress');

@@ -23,7 +23,7 @@ describe('PostgreSQL: schema migrations', function () {
     ]);
     await Promise.all(opened.map((store) => store.close()));
     for (const database of [catalogDb, ordersDb]) {
-      expect(pg.psql(database, 'SELECT string_agg(version::text, \',\' ORDER BY version) FROM schema_migrations')).to.equal('1');
+      expect(pg.psql(database, 'SELECT string_agg(version::text, \',\' ORDER BY version) FROM schema_migrations')).to.equal('1,2');
     }
   });
 
@@ -52,7 +52,7 @@ describe('PostgreSQL: schema migrations', function () {
     const store = await PgCatalogStore.open(pg.url(database), seedPath);
     try {
       expect(pg.psql(database, 'SELECT topic_key FROM books')).to.equal('graduate school');
-      expect(await store.findByTopic('graduate-school')).to.deep.equal({ topic: '  Graduate__School ', items: [{ id: 7, title: 'Odd' }] });
+      expect(await store.findByTopic('graduate-school', { limit: 10 })).to.deep.include({ topic: '  Graduate__School ', items: [{ id: 7, title: 'Odd' }] });
     } finally {
       await store.close();
       tmp.remove();

@@ -1,56 +1,16 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { projectRoot } from '../../common/paths';
 import { freePorts } from '../../support/ports';
+import { refused, runForeground, type Foreground } from '../helpers/foreground';
 import { tempDir } from '../helpers/stack';
 
-const ROOT = projectRoot(__dirname);
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: string[];
-  exited: Promise<number | null>;
-}
+type Started = Foreground & { url: string };
 
 /** Runs `npm start`'s script (scripts/start.js) on free ports and waits for it to print the store's URL. */
-function npmStart(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not print its URL:\n${output.join('\n')}`)), 40_000);
-    const onLine = (line: string) => {
-      output.push(line);
-      const match = /the store is open at (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], output, exited });
-      }
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output.join('\n')}`));
-    });
-  });
-}
-
-async function refused(url: string): Promise<boolean> {
-  try {
-    await fetch(url);
-    return false;
-  } catch {
-    return true;
-  }
+async function npmStart(env: Record<string, string>): Promise<Started> {
+  const run = await runForeground('scripts/start.js', env, /the store is open at (http:\/\/\S+)/);
+  return { ...run, url: run.match[1] };
 }
 
 describe('npm start: all three services under pm2-runtime', function () {
