@@ -83,6 +83,13 @@ export interface GuestLabOptions {
   buildShare?: { dir: string; writer: string };
 }
 
+export interface ProvisionOptions {
+  /** install-app.sh's BAZAR_APP_FROM: an install made in another guest, under BUILD_SHARE. */
+  appFrom?: string;
+  /** Settles when that install is there: install-app.sh waits for it, install-node.sh and the firewall do not. */
+  appAfter?: Promise<unknown>;
+}
+
 /** Where the service guests see GuestLabOptions.buildShare. */
 export const BUILD_SHARE = '/var/cache/bazar-build';
 
@@ -203,9 +210,10 @@ export class GuestLab {
    * each. A service guest: install-node.sh, install-firewall.sh, install-app.sh; a database guest: install-node.sh
    * --node-only, install-firewall.sh, install-postgres-ha.sh. The token and the database password travel only in
    * the last one's environment, as the Vagrantfile's `env:` sends them. `appFrom` is install-app.sh's
-   * BAZAR_APP_FROM, which the Vagrantfile never sets (the replicated test's shortcut, said where it is used).
+   * BAZAR_APP_FROM, which the Vagrantfile never sets (the replicated test's shortcut, said where it is used), and
+   * `appAfter` what install-app.sh waits for (that install being made), the two scripts before it running meanwhile.
    */
-  async provision(g: TopologyGuest, { appFrom }: { appFrom?: string } = {}): Promise<Provisioned> {
+  async provision(g: TopologyGuest, { appFrom, appAfter }: ProvisionOptions = {}): Promise<Provisioned> {
     const guest = this.guest(g.name);
     const env = { BAZAR_SRC: SHARE, BAZAR_TOPOLOGY: this.topology.name };
     const script = (name: string) => `${SHARE}/provision/${name}`;
@@ -234,6 +242,11 @@ export class GuestLab {
     const results: Partial<Provisioned> = {};
     const took: string[] = [];
     for (const [name, step] of steps) {
+      if (name === 'app' && appAfter) {
+        const waiting = Date.now();
+        await appAfter;
+        took.push(`waited ${((Date.now() - waiting) / 1000).toFixed(1)} s`);
+      }
       const started = Date.now();
       const result = await step();
       took.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -331,11 +344,12 @@ export class GuestLab {
 
   /** A clean poweroff of every guest still running (SIGKILL for one that does not stop), then the network. */
   async destroy(): Promise<string[]> {
-    await Promise.allSettled([...this.guests.values()].map((guest) => guest.shutdown(30_000)));
+    const stopped = await Promise.allSettled([...this.guests.values()].map((guest) => guest.shutdown(30_000)));
+    const notes = stopped.flatMap((r) => (r.status === 'rejected' ? [String(r.reason?.message ?? r.reason).split('\n')[0]] : []));
     for (const guest of this.guests.values()) guest.kill();
     await Promise.all([...this.guests.values()].map((guest) => guest.waitExited(10_000)));
     for (const guest of this.guests.values()) await guest.removeCgroup();
-    const notes = await this.net.destroy();
+    notes.push(...(await this.net.destroy()));
     rmSync(this.stateDir, { recursive: true, force: true });
     return notes;
   }

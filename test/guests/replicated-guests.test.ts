@@ -14,7 +14,9 @@
  * (systemd-guests.test.ts) proves the real npm ci path on every guest.
  *
  * Order: the database guests one after the other, as Vagrant goes (monitor, db1, db2), while the frontend builds
- * (it needs no database); then the catalogs and order servers at once (each waits only for its own service).
+ * (it needs no database); the catalogs and order servers at once, each running install-node.sh and
+ * install-firewall.sh meanwhile and install-app.sh once the databases and the frontend's install are there (each
+ * guest's scripts in the Vagrantfile's order; each install-app.sh waits only for its own service).
  *
  * What it proves: the store works end to end from the host; buys and lookups go on while one catalog guest's cable
  * is pulled; buys go on after the primary database guest dies (SIGKILL of the whole container and its cable
@@ -30,7 +32,7 @@ import type { Audit, Seeded } from '../helpers/invariants';
 import type { BuyHistory } from '../helpers/shopper';
 import { waitForValue } from '../helpers/wait';
 import { runDir } from './cache';
-import { BUILD_SHARE, expectE2ePassed, GuestLab, topologyModule, type ProbeResult, type Provisioned, type TopologyGuest } from './guest-lab';
+import { BUILD_SHARE, expectE2ePassed, GuestLab, topologyModule, type ProbeResult, type Provisioned, type ProvisionOptions, type TopologyGuest } from './guest-lab';
 import type { LabAuditRequest } from './lab-audit';
 import type { LabShopperReport } from './lab-shopper';
 import { SCRIPT_LOG_DIR } from './rootfs';
@@ -118,23 +120,30 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
     }
     note(`boot: ${topology.guests.length} guests in ${seconds(Date.now() - t)}`);
 
-    const provision = async (g: TopologyGuest, options: { appFrom?: string } = {}) => {
+    const provision = async (g: TopologyGuest, options: ProvisionOptions = {}) => {
       const started = Date.now();
       const result = await lab!.provision(g, options);
       provisioned.set(g.name, result);
       note(`provision ${g.name}: ${seconds(Date.now() - started)} (${result.steps})`);
     };
     t = Date.now();
+    // The database guests in Vagrant's order, beside the frontend's build (npm ci keeps about one core busy); the
+    // other service guests' first two scripts meanwhile too, their install-app.sh once both are done (a catalog or
+    // order server needs its database, and the install it takes).
+    const databases = (async () => {
+      for (const g of topology.guests.filter((x) => x.role === 'pg-monitor' || x.role === 'pg-node')) await provision(g);
+    })();
+    const built = (async () => {
+      await provision(builder);
+      await lab!.guest(builder.name).mustExec(['cp', '-a', '/opt/bazar', `${BUILD_SHARE}/`], { timeoutMs: 120_000 });
+    })();
+    const ready = Promise.all([databases, built]);
+    // A failure is reported by Promise.all below, even when every guest waiting for it failed earlier.
+    ready.catch(() => undefined);
     await Promise.all([
-      (async () => {
-        for (const g of topology.guests.filter((x) => x.role === 'pg-monitor' || x.role === 'pg-node')) await provision(g);
-      })(),
-      (async () => {
-        await provision(builder);
-        await lab!.guest(builder.name).mustExec(['cp', '-a', '/opt/bazar', `${BUILD_SHARE}/`], { timeoutMs: 120_000 });
-      })(),
+      ready,
+      ...services().filter((g) => g.name !== builder.name).map((g) => provision(g, { appFrom: `${BUILD_SHARE}/bazar`, appAfter: ready })),
     ]);
-    await Promise.all(services().filter((g) => g.name !== builder.name).map((g) => provision(g, { appFrom: `${BUILD_SHARE}/bazar` })));
     note(`provision: all ${topology.guests.length} guests in ${seconds(Date.now() - t)}`);
   });
 
