@@ -37,6 +37,20 @@ const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Whether `promise` settles within `ms`. The timer is cleared either way: left running, a minute's timer of a guest
+ * that stopped at once held the test process open that long after its last test.
+ */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Shell that runs `$2` with the unified (v2) cgroup hierarchy mounted at $CG2 for a moment, in a private mount
  * namespace of its own (nothing is mounted on the machine), and the v1 name=systemd hierarchy, if any, at $CG1.
  */
@@ -162,7 +176,7 @@ export class Guest {
   async shutdown(timeoutMs = 60_000): Promise<void> {
     if (!this.running || !this.pid1) return;
     await this.exec(['systemctl', 'poweroff'], { timeoutMs: 10_000 });
-    const stopped = await Promise.race([this.exited!.then(() => true), sleep(timeoutMs).then(() => false)]);
+    const stopped = await settlesWithin(this.exited!, timeoutMs);
     this.pid1 = 0;
     if (!stopped) {
       this.kill();
@@ -202,7 +216,7 @@ export class Guest {
 
   async waitExited(timeoutMs: number): Promise<boolean> {
     if (!this.exited) return true;
-    return Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    return settlesWithin(this.exited, timeoutMs);
   }
 
   /** The guest's PID 1 seen from the host: the process in its namespace whose PID inside is 1. */

@@ -149,7 +149,9 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
 
   after(async function () {
     this.timeout(180_000);
+    const started = Date.now();
     if (lab) for (const line of await lab.destroy()) console.warn(`      teardown: ${line}`);
+    if (lab) note(`teardown: ${seconds(Date.now() - started)}`);
     if (timings.length) console.log(`      timings: ${timings.join('; ')}`);
   });
 
