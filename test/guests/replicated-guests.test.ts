@@ -9,7 +9,7 @@
  *
  * One shortcut, for time: the frontend guest runs the real `npm ci --offline` (better-sqlite3 compiled in the
  * guest, TypeScript built), and the four other service guests take its /opt/bazar through install-app.sh's
- * BAZAR_APP_FROM instead of compiling the same thing four more times (about 1.5 CPU-minutes each on a 2-core
+ * BAZAR_APP_FROM instead of compiling the same thing four more times (about 2.2 CPU-minutes each on a 2-core
  * x86_64 VM). Everything else about them is provisioned for real. The single-topology test
  * (systemd-guests.test.ts) proves the real npm ci path on every guest.
  *
