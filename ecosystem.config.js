@@ -63,13 +63,16 @@ module.exports = {
   apps: [
     // Each service owns its database: CATALOG_DATABASE_URL and ORDER_DATABASE_URL (PostgreSQL) must name two
     // different databases; replicas of one service share it. Unset, each keeps SQLite at its DB_PATH.
+    // DATABASE_PASSWORD_FILE, like BAZAR_TOKEN_FILE, keeps the password out of the URL and so out of pm2's dump.
     ...tier('catalog', 'catalog-server/server.js', {
       DB_PATH: env.CATALOG_DB_PATH || path.join(dataDir, 'catalog.db'),
       DATABASE_URL: env.CATALOG_DATABASE_URL || '',
+      DATABASE_PASSWORD_FILE: env.DATABASE_PASSWORD_FILE || '',
     }),
     ...tier('order', 'order-server/server.js', {
       DB_PATH: env.ORDER_DB_PATH || path.join(dataDir, 'orders.db'),
       DATABASE_URL: env.ORDER_DATABASE_URL || '',
+      DATABASE_PASSWORD_FILE: env.DATABASE_PASSWORD_FILE || '',
       CATALOG_URL: catalogUrl,
     }),
     ...tier('frontend', 'frontend-server/server.js', {

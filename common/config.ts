@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { PostgresUrlError, parsePostgresUrl, redactPostgresUrl } from './postgres-url';
+import { PostgresUrlError, parsePostgresUrl, redactPostgresUrl, type PostgresTarget } from './postgres-url';
 
 export type Env = Record<string, string | undefined>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -101,18 +101,27 @@ function parseOrigin(name: string, raw: string): string {
 /**
  * A PostgreSQL URL as libpq writes it, one host or several (`postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`);
  * undefined when the variable is unset. Checked here so a typo stops the service at start with a message that
- * names the variable, never shows the password, and says what is accepted.
+ * names the variable, never shows the password, and says what is accepted. With DATABASE_PASSWORD_FILE the URL
+ * carries no password and the file's contents become it: a deployment host keeps the secret out of its env file,
+ * pm2's saved dump and the process environment, as it does the token (BAZAR_TOKEN_FILE).
  */
 export function readDatabaseUrl(env: Env, name: string): string | undefined {
   const raw = present(env, name);
   if (raw === undefined) return undefined;
+  let target: PostgresTarget;
   try {
-    parsePostgresUrl(raw);
+    target = parsePostgresUrl(raw);
   } catch (err) {
     if (!(err instanceof PostgresUrlError)) throw err;
     throw new ConfigError(`${name} ${err.message}, got '${redactPostgresUrl(raw)}' (e.g. postgres://bazar@127.0.0.1:5432/catalog)`);
   }
-  return raw;
+  const passwordFile = present(env, 'DATABASE_PASSWORD_FILE');
+  if (passwordFile === undefined) return raw;
+  if (target.password !== undefined) throw new ConfigError(`${name} has a password and DATABASE_PASSWORD_FILE is set: use one`);
+  if (target.user === undefined) throw new ConfigError(`${name} names no user, whose password DATABASE_PASSWORD_FILE would be`);
+  const password = readSecretFile('DATABASE_PASSWORD_FILE', passwordFile);
+  // The URL's user part as given, then the password escaped: the parser decodes both.
+  return raw.replace(/^(postgres(?:ql)?:\/\/[^@/?#:]*)@/, (_all, head: string) => `${head}:${encodeURIComponent(password)}@`);
 }
 
 export function readPath(env: Env, name: string, fallback: string): string {
@@ -156,15 +165,20 @@ function readToken(env: Env): string | undefined {
   const file = present(env, 'BAZAR_TOKEN_FILE');
   if (file === undefined) return inline;
   if (inline !== undefined) throw new ConfigError('set BAZAR_TOKEN or BAZAR_TOKEN_FILE, not both');
+  return readSecretFile('BAZAR_TOKEN_FILE', file);
+}
+
+/** A secret kept in a file (the token, the database password): its contents without surrounding white space. */
+function readSecretFile(name: string, file: string): string {
   let contents: string;
   try {
     contents = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`BAZAR_TOKEN_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(`${name} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  const token = contents.trim();
-  if (token === '') throw new ConfigError(`BAZAR_TOKEN_FILE ${file} is empty`);
-  return token;
+  const secret = contents.trim();
+  if (secret === '') throw new ConfigError(`${name} ${file} is empty`);
+  return secret;
 }
 
 /** Runs a config reader and turns a ConfigError into one clear line on stderr and exit code 78 (EX_CONFIG). */

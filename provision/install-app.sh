@@ -12,7 +12,9 @@
 # Needs Node >= 20.18.1 and pm2 on PATH (install-node.sh).
 #
 # The token is read once, then removed from this script's environment, so neither `npm ci` (and every package's
-# install script) nor pm2's saved dump ever sees it; the service reads it from the file.
+# install script) nor pm2's saved dump ever sees it; the service reads it from the file. The same for the database
+# password, when the hosts file gives this guest a DATABASE_URL (a catalog or order guest of a topology with
+# database guests): written to BAZAR_ENV_DIR/db-password, named by DATABASE_PASSWORD_FILE in the env file.
 #
 # Environment (defaults in brackets):
 #   BAZAR_TOKEN_FILE   a file holding the secret all services share (16-256 of A-Z a-z 0-9 . _ ~ + / = -); or
@@ -23,6 +25,12 @@
 #   BAZAR_GUEST        this machine's guest in the topology [the role]
 #   BAZAR_BIND         the address the service binds [the guest's address from the hosts file]
 #   BAZAR_CATALOG_URL, BAZAR_ORDER_URL   override the URLs derived from the hosts file
+#   BAZAR_DB_PASSWORD_FILE  a file holding the database password (or BAZAR_DB_PASSWORD, the password); needed when
+#                      the hosts file gives this guest a DATABASE_URL, unless an earlier run left BAZAR_ENV_DIR/db-password
+#   BAZAR_APP_FROM     an install this script made elsewhere (another guest's BAZAR_APP_DIR, copied here) whose
+#                      node_modules and dist/ are taken instead of running npm ci: same package-lock.json, its
+#                      native module loads on this Node, dist/ rebuilt if the sources are newer. Builds once for
+#                      many replicas (the replicated guest test does this); unset: npm ci, the normal path
 #   BAZAR_APP_DIR      where the code goes; replaced on every run [/opt/bazar]
 #   BAZAR_DATA_DIR     where the databases live; kept across runs [/var/lib/bazar]
 #   BAZAR_ENV_DIR      where <role>.env and token are written [/etc/bazar]
@@ -39,7 +47,9 @@ die() { printf 'install-app[%s]: error: %s\n' "${ROLE:-?}" "$*" >&2; exit 1; }
 # The secret first, out of the environment before anything else runs.
 TOKEN="${BAZAR_TOKEN:-}"
 TOKEN_SOURCE="${BAZAR_TOKEN_FILE:-}"
-unset BAZAR_TOKEN BAZAR_TOKEN_FILE
+DB_PASSWORD="${BAZAR_DB_PASSWORD:-}"
+DB_PASSWORD_SOURCE="${BAZAR_DB_PASSWORD_FILE:-}"
+unset BAZAR_TOKEN BAZAR_TOKEN_FILE BAZAR_DB_PASSWORD BAZAR_DB_PASSWORD_FILE
 
 ROLE="${1:-}"
 case "$ROLE" in
@@ -56,6 +66,8 @@ RUN_USER="${BAZAR_USER:-${SUDO_USER:-$(id -un)}}"
 BOOT="${BAZAR_BOOT:-systemd}"
 ENV_FILE="$ENV_DIR/$ROLE.env"
 TOKEN_FILE="$ENV_DIR/token"
+DB_PASSWORD_FILE="$ENV_DIR/db-password"
+APP_FROM="${BAZAR_APP_FROM:-}"
 
 # --- checks first, so a bad setting changes nothing ---------------------------------------------------------------
 command -v node >/dev/null 2>&1 || die "node is not on PATH; run provision/install-node.sh first"
@@ -94,6 +106,7 @@ esac
 # The hosts file -> this guest's role, address and port, the other roles' ports and URLs (provision/topology.js).
 guest_env="$(BAZAR_HOSTS_FILE="${BAZAR_HOSTS_FILE:-$SRC/provision/hosts.json}" node "$SRC/provision/topology.js" env "$GUEST")" ||
   die "cannot read this guest from the hosts file"
+DATABASE_URL=''
 while IFS='=' read -r key value; do
   case "$key" in
     BAZAR_GUEST_ROLE) GUEST_ROLE="$value" ;;
@@ -104,6 +117,7 @@ while IFS='=' read -r key value; do
     FRONTEND_PORT) FRONTEND_PORT="$value" ;;
     CATALOG_URL) CATALOG_URL="$value" ;;
     ORDER_URL) ORDER_URL="$value" ;;
+    DATABASE_URL) DATABASE_URL="$value" ;;
   esac
 done <<<"$guest_env"
 [ "$GUEST_ROLE" = "$ROLE" ] || die "guest '$GUEST' is a $GUEST_ROLE in the hosts file, not a $ROLE (set BAZAR_GUEST)"
@@ -119,16 +133,41 @@ if [ "$BIND" != 0.0.0.0 ] && ! node -e '
   die "this machine has no address $BIND to bind (guest '$GUEST' in the hosts file); fix provision/hosts.json or set BAZAR_BIND"
 fi
 
-if [ -z "$TOKEN" ] && [ -n "$TOKEN_SOURCE" ]; then
-  TOKEN="$(tr -d '[:space:]' <"$TOKEN_SOURCE")" || die "cannot read BAZAR_TOKEN_FILE $TOKEN_SOURCE"
-fi
-if [ -z "$TOKEN" ] && [ -r "$TOKEN_FILE" ]; then
-  TOKEN="$(tr -d '[:space:]' <"$TOKEN_FILE")"
-  [ -z "$TOKEN" ] || log "keeping the token in $TOKEN_FILE"
-fi
+# A secret as given (already out of the environment), else from the file given, else the one an earlier run kept
+# here (provisioning again without it): into the variable named $1.
+take_secret() {
+  local var="$1" source="$2" kept="$3" given_as="$4" what="$5" value="${!1}"
+  if [ -z "$value" ] && [ -n "$source" ]; then
+    value="$(tr -d '[:space:]' <"$source")" || die "cannot read $given_as $source"
+  fi
+  if [ -z "$value" ] && [ -r "$kept" ]; then
+    value="$(tr -d '[:space:]' <"$kept")"
+    [ -z "$value" ] || log "keeping the $what in $kept"
+  fi
+  printf -v "$var" '%s' "$value"
+}
+
+take_secret TOKEN "$TOKEN_SOURCE" "$TOKEN_FILE" BAZAR_TOKEN_FILE token
 [ -n "$TOKEN" ] || die "no token: set BAZAR_TOKEN_FILE to a file holding it (the same on every host; try: openssl rand -hex 32 > token)"
 [[ "$TOKEN" =~ ^[A-Za-z0-9._~+/=-]{16,256}$ ]] ||
   die "the token must be 16-256 characters of A-Z a-z 0-9 . _ ~ + / = - (try: openssl rand -hex 32)"
+
+# PostgreSQL (the hosts file has database guests): the URL names the user, the password goes in a file of its own.
+if [ -n "$DATABASE_URL" ]; then
+  take_secret DB_PASSWORD "$DB_PASSWORD_SOURCE" "$DB_PASSWORD_FILE" BAZAR_DB_PASSWORD_FILE 'database password'
+  [ -n "$DB_PASSWORD" ] || die "no database password: set BAZAR_DB_PASSWORD_FILE to the file install-postgres-ha.sh was given"
+  [[ "$DB_PASSWORD" =~ ^[A-Za-z0-9._~-]{16,128}$ ]] ||
+    die "the database password must be 16-128 characters of A-Z a-z 0-9 . _ ~ - (try: openssl rand -hex 24)"
+fi
+
+if [ -n "$APP_FROM" ]; then
+  APP_FROM="$(cd "$APP_FROM" && pwd -P)" || die "BAZAR_APP_FROM ($APP_FROM) is not a folder"
+  if [ ! -d "$APP_FROM/node_modules" ] || [ ! -f "$APP_FROM/dist/.built" ]; then
+    die "BAZAR_APP_FROM ($APP_FROM) is not an install this script made (no node_modules or dist/)"
+  fi
+  cmp -s "$APP_FROM/package-lock.json" "$SRC/package-lock.json" ||
+    die "BAZAR_APP_FROM ($APP_FROM) was installed from another package-lock.json than $SRC's; unset it to run npm ci"
+fi
 
 # Runs a command as BAZAR_USER with a clean environment: only what pm2 and the service need.
 as_user() {
@@ -160,13 +199,24 @@ tar -C "$SRC" -cf - \
   --exclude='*.db' --exclude='*.db-wal' --exclude='*.db-shm' --exclude='*.log' --exclude=./.env \
   . | tar -C "$APP_DIR" --no-same-owner -xf -
 
-log "npm ci (its prepare step builds dist/; compiles better-sqlite3 when no prebuilt binary fits, which takes minutes)"
-(cd "$APP_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-if [ -f "$APP_DIR/dist/.built" ]; then
-  log "dist/ was built by npm ci's prepare step"
+if [ -n "$APP_FROM" ]; then
+  log "taking node_modules and dist/ from $APP_FROM instead of npm ci"
+  cp -a "$APP_FROM/node_modules" "$APP_FROM/dist" "$APP_DIR/"
+  # The native module must load on this machine's Node (same ABI, CPU and libc as where it was built).
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  (cd "$APP_DIR" && node -e 'new (require("better-sqlite3"))(":memory:").close()') ||
+    die "better-sqlite3 from BAZAR_APP_FROM does not load on this Node ($(node --version)); unset BAZAR_APP_FROM to run npm ci"
+  # Rebuilds only when a source here is newer than that build (build-if-needed compares their times).
+  (cd "$APP_DIR" && node scripts/build-if-needed.js)
 else
-  log "building dist/"
-  (cd "$APP_DIR" && npm run --silent build)
+  log "npm ci (its prepare step builds dist/; compiles better-sqlite3 when no prebuilt binary fits, which takes minutes)"
+  (cd "$APP_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  if [ -f "$APP_DIR/dist/.built" ]; then
+    log "dist/ was built by npm ci's prepare step"
+  else
+    log "building dist/"
+    (cd "$APP_DIR" && npm run --silent build)
+  fi
 fi
 
 install -d -m 0750 "$DATA_DIR"
@@ -183,6 +233,12 @@ write_private() {
   mv -f "$tmp" "$1"
 }
 printf '%s\n' "$TOKEN" | write_private "$TOKEN_FILE"
+database_settings=''
+if [ -n "$DATABASE_URL" ]; then
+  printf '%s\n' "$DB_PASSWORD" | write_private "$DB_PASSWORD_FILE"
+  # ecosystem.config.js hands CATALOG_DATABASE_URL or ORDER_DATABASE_URL to the role as its DATABASE_URL.
+  database_settings="$(printf '%s_DATABASE_URL=%s\nDATABASE_PASSWORD_FILE=%s' "${ROLE^^}" "$DATABASE_URL" "$DB_PASSWORD_FILE")"
+fi
 write_private "$ENV_FILE" <<EOF
 # Bazar $ROLE on this host, written by provision/install-app.sh (a re-provision rewrites it).
 # pm2 reads it through ecosystem.config.js: set -a; . $ENV_FILE; set +a; pm2 start ecosystem.config.js --only $ROLE
@@ -196,6 +252,7 @@ ORDER_URL=$ORDER_URL
 BAZAR_DATA_DIR=$DATA_DIR
 LOG_LEVEL=${LOG_LEVEL:-info}
 BAZAR_TOKEN_FILE=$TOKEN_FILE
+$database_settings
 EOF
 
 # --- start ---------------------------------------------------------------------------------------------------------

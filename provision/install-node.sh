@@ -6,6 +6,9 @@
 # here with one sentence instead of an apt error half-way. Idempotent: what is already there (a Node >= BAZAR_NODE_MIN
 # with npm, make + g++ + python3, the pinned pm2) is left alone, and only what is missing needs the internet.
 #
+#   sudo provision/install-node.sh               Node, build tools and pm2: a machine that runs a service
+#   sudo provision/install-node.sh --node-only   Node alone: a database guest, whose scripts only read hosts.json
+#
 # Environment:
 #   BAZAR_SRC         the project tree (default: the folder above this script); its package-lock.json pins pm2
 #   BAZAR_NODE_MIN    lowest acceptable Node version (default 24.0.0: Node 20 reached end of life on 2026-04-30)
@@ -19,6 +22,12 @@ GLIBC_MIN=2.28
 
 log() { printf 'install-node: %s\n' "$*"; }
 die() { printf 'install-node: error: %s\n' "$*" >&2; exit 1; }
+
+case "${1:-}" in
+  '') NODE_ONLY=0 ;;
+  --node-only) NODE_ONLY=1 ;;
+  *) die "usage: $0 [--node-only]" ;;
+esac
 
 # version_ge A B: A >= B for dotted versions.
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
@@ -90,6 +99,11 @@ else
   log "installed Node $current"
 fi
 command -v npm >/dev/null 2>&1 || die "Node $current is present but npm is not on PATH (install npm for it, or remove this Node so NodeSource's comes with npm)"
+
+if [ "$NODE_ONLY" = 1 ]; then
+  log "--node-only: no build tools, no pm2"
+  exit 0
+fi
 
 # --- build tools: npm ci compiles better-sqlite3 whenever no prebuilt binary fits (another Node, CPU or libc, or no
 # way to download one), whoever installed Node -----------------------------------------------------------------------

@@ -3,8 +3,12 @@
 # starts it under systemd, as root:
 #
 #   sudo BAZAR_PG_HOST=<this host's IP> provision/install-postgres-ha.sh monitor
-#   sudo BAZAR_PG_HOST=<this host's IP> BAZAR_PG_MONITOR=<monitor's IP> BAZAR_DB_PASSWORD=<secret> \
+#   sudo BAZAR_PG_HOST=<this host's IP> BAZAR_PG_MONITOR=<monitor's IP> BAZAR_DB_PASSWORD_FILE=<file> \
 #        provision/install-postgres-ha.sh node
+#
+# Or, on a guest of a provision/hosts.json topology (the Vagrantfile's way), BAZAR_GUEST=<guest> takes the address,
+# the monitor's, the node's name, the services' network and their databases from the hosts file
+# (provision/topology.js, which needs node: install-node.sh --node-only); a BAZAR_PG_* setting still wins.
 #
 # Order matters: the monitor first, then the node meant to be the primary, then the other one. The first node to
 # register with the monitor becomes the primary; the second copies it (pg_basebackup) and becomes its synchronous
@@ -15,8 +19,12 @@
 # Debian 12, postgresql-16-auto-failover on Ubuntu 24.04; without the default cluster), `pg_autoctl create` the role in
 # BAZAR_PG_DATA, apply the timeouts in provision/pg-auto-failover/ (the same ones the HA test runs with), install
 # the systemd unit pg_autoctl prints (`pg_autoctl show systemd`), start it and wait for the role's state. On the
-# node that is primary, create the `bazar` login (BAZAR_DB_PASSWORD) and the services' databases. A second run
-# keeps an existing data folder and only makes sure the settings are in place and the service runs.
+# node that is primary, create the `bazar` login (the password) and the services' databases, then CHECKPOINT, so the
+# other node's copy, which waits for a spread checkpoint here, finds almost nothing to write. A second run keeps an
+# existing data folder and only makes sure the settings are in place and the service runs.
+#
+# The password is read once, then removed from this script's environment, so neither apt nor PostgreSQL's tools see
+# it; it reaches psql on its standard input, never on a command line.
 #
 # Security: pg_autoctl's own connections (monitor, replication, health checks) use `trust` limited to the database
 # hosts' addresses (--auth trust, as pg_autoctl writes pg_hba.conf) and TLS with self-signed certificates; the
@@ -30,7 +38,10 @@
 #   BAZAR_PG_NETWORK   the network the services connect from, as a CIDR [the /24 of BAZAR_PG_HOST]
 #   BAZAR_PG_NAME      this node's name in `pg_autoctl show state` [the short host name]
 #   BAZAR_PG_DATA      the data folder [/var/lib/postgresql/bazar-ha]
-#   BAZAR_DB_PASSWORD  the `bazar` login's password, the same on both nodes (node only; required)
+#   BAZAR_DB_PASSWORD_FILE  a file holding the `bazar` login's password, the same on both nodes and for the
+#                      services (node only; required, or BAZAR_DB_PASSWORD, the password itself)
+#   BAZAR_GUEST        this machine's guest in provision/hosts.json (BAZAR_HOSTS_FILE, BAZAR_TOPOLOGY,
+#                      BAZAR_NETWORK as for install-app.sh); unset: only the settings above
 #   BAZAR_DATABASES    the databases the services own [catalog orders]
 #   BAZAR_SRC          the project tree [the folder above this script]
 #   BAZAR_PG_VERSION   the PostgreSQL major version [the one already set up with pg_auto_failover here, else the
@@ -41,6 +52,11 @@ export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 log() { printf 'install-postgres-ha[%s]: %s\n' "${ROLE:-?}" "$*"; }
 die() { printf 'install-postgres-ha[%s]: error: %s\n' "${ROLE:-?}" "$*" >&2; exit 1; }
 
+# The secret first, out of the environment before anything else runs.
+PASSWORD="${BAZAR_DB_PASSWORD:-}"
+PASSWORD_SOURCE="${BAZAR_DB_PASSWORD_FILE:-}"
+unset BAZAR_DB_PASSWORD BAZAR_DB_PASSWORD_FILE
+
 ROLE="${1:-}"
 case "$ROLE" in
   monitor | node) ;;
@@ -49,13 +65,26 @@ esac
 
 SRC="$(cd "${BAZAR_SRC:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd -P)"
 SETTINGS="$SRC/provision/pg-auto-failover"
+
+# A guest of the hosts file: its settings from provision/topology.js, under any given explicitly.
+if [ -n "${BAZAR_GUEST:-}" ]; then
+  command -v node >/dev/null 2>&1 || die "BAZAR_GUEST needs node to read the hosts file (provision/install-node.sh --node-only)"
+  guest_env="$(BAZAR_HOSTS_FILE="${BAZAR_HOSTS_FILE:-$SRC/provision/hosts.json}" node "$SRC/provision/topology.js" env "$BAZAR_GUEST")" ||
+    die "cannot read guest '$BAZAR_GUEST' from the hosts file"
+  while IFS='=' read -r key value; do
+    case "$key" in
+      BAZAR_GUEST_ROLE) [ "$value" = "pg-$ROLE" ] || die "guest '$BAZAR_GUEST' is a $value in the hosts file, not a pg-$ROLE" ;;
+      BAZAR_PG_HOST | BAZAR_PG_PORT | BAZAR_PG_NAME | BAZAR_PG_MONITOR | BAZAR_PG_NETWORK | BAZAR_DATABASES)
+        [ -n "${!key:-}" ] || printf -v "$key" '%s' "$value" ;;
+    esac
+  done <<<"$guest_env"
+fi
 HOST="${BAZAR_PG_HOST:-}"
 MONITOR="${BAZAR_PG_MONITOR:-}"
 PORT="${BAZAR_PG_PORT:-5432}"
 NETWORK="${BAZAR_PG_NETWORK:-${HOST%.*}.0/24}"
 NAME="${BAZAR_PG_NAME:-$(hostname -s)}"
 DATA="${BAZAR_PG_DATA:-/var/lib/postgresql/bazar-ha}"
-PASSWORD="${BAZAR_DB_PASSWORD:-}"
 read -r -a DATABASES <<<"${BAZAR_DATABASES:-catalog orders}"
 UNIT=/etc/systemd/system/pgautofailover.service
 
@@ -71,9 +100,12 @@ for file in monitor.conf node.conf keeper.cfg; do
 done
 if [ "$ROLE" = node ]; then
   [[ "$MONITOR" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "BAZAR_PG_MONITOR must be the monitor's IPv4 address, got '$MONITOR'"
+  if [ -z "$PASSWORD" ] && [ -n "$PASSWORD_SOURCE" ]; then
+    PASSWORD="$(tr -d '[:space:]' <"$PASSWORD_SOURCE")" || die "cannot read BAZAR_DB_PASSWORD_FILE $PASSWORD_SOURCE"
+  fi
   # Goes into SQL and a URL: keep it to characters that need no quoting in either.
   [[ "$PASSWORD" =~ ^[A-Za-z0-9._~-]{16,128}$ ]] ||
-    die "BAZAR_DB_PASSWORD must be 16-128 characters of A-Z a-z 0-9 . _ ~ - (try: openssl rand -hex 24)"
+    die "the database password (BAZAR_DB_PASSWORD_FILE) must be 16-128 characters of A-Z a-z 0-9 . _ ~ - (try: openssl rand -hex 24)"
   for db in "${DATABASES[@]}"; do
     [[ "$db" =~ ^[a-z_][a-z0-9_]*$ ]] || die "BAZAR_DATABASES: '$db' is not a plain lower-case name"
   done
@@ -190,9 +222,11 @@ in_recovery="$(psql_local -d postgres -c 'SELECT pg_is_in_recovery()')"
 log "node $NAME is $(reported_state)"
 if [ "$in_recovery" = f ]; then
   # The primary: the services' login and databases (the standby receives them by replication).
-  psql_local -d postgres -v pw="$PASSWORD" <<'SQL'
-SELECT format('CREATE ROLE bazar LOGIN PASSWORD %L', :'pw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bazar') \gexec
-SELECT format('ALTER ROLE bazar PASSWORD %L', :'pw') \gexec
+  # The password in psql's input (checked above: no quote can be in it), not on its command line.
+  psql_local -d postgres <<SQL
+\\set pw '$PASSWORD'
+SELECT format('CREATE ROLE bazar LOGIN PASSWORD %L', :'pw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bazar') \\gexec
+SELECT format('ALTER ROLE bazar PASSWORD %L', :'pw') \\gexec
 SQL
   for db in "${DATABASES[@]}"; do
     if [ -z "$(psql_local -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
@@ -200,5 +234,8 @@ SQL
       log "created database $db"
     fi
   done
+  # The other node copies this one with pg_basebackup, which asks for a spread checkpoint (up to 4.5 minutes when
+  # many pages are dirty, as after CREATE DATABASE): written now, that checkpoint finds little left to do.
+  psql_local -d postgres -c CHECKPOINT
 fi
 log "done: the services use postgres://bazar:<password>@<node 1>:$PORT,<node 2>:$PORT/<database>?target_session_attrs=read-write"

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../../common/config';
 import { parsePostgresUrl } from '../../common/postgres-url';
 import { readCatalogConfig } from '../../catalog-server/config';
 import { readOrderConfig } from '../../order-server/config';
+import { tempDir } from '../helpers/stack';
 
 describe('config: DATABASE_URL selects PostgreSQL', () => {
   it('when DATABASE_URL is unset or empty, then the service stays on SQLite at DB_PATH', () => {
@@ -52,4 +55,45 @@ describe('config: DATABASE_URL selects PostgreSQL', () => {
       expect((error as Error).message).not.to.include('secret-pw');
     });
   }
+
+  describe('DATABASE_PASSWORD_FILE', () => {
+    const url = 'postgres://bazar@10.0.0.41:5432,10.0.0.42:5432/catalog?target_session_attrs=read-write';
+    let tmp: ReturnType<typeof tempDir>;
+    let file: string;
+    beforeEach(() => {
+      tmp = tempDir('bazar-db-password-');
+      file = join(tmp.dir, 'db-password');
+    });
+    afterEach(() => tmp.remove());
+
+    it('when it names a file, then its contents become the password of the URL\'s user, escaped, hosts and target kept', () => {
+      writeFileSync(file, 'pa:ss/w@rd-0123456789\n');
+      const config = readCatalogConfig({ DATABASE_URL: url, DATABASE_PASSWORD_FILE: file });
+      expect(parsePostgresUrl(config.databaseUrl!)).to.deep.equal({
+        ...parsePostgresUrl(url),
+        password: 'pa:ss/w@rd-0123456789',
+      });
+    });
+
+    const refused: Array<[string, Record<string, string>, RegExp]> = [
+      ['the URL has a password too', { DATABASE_URL: 'postgres://bazar:secret-pw@db/catalog' }, /has a password and DATABASE_PASSWORD_FILE is set/],
+      ['the URL names no user', { DATABASE_URL: 'postgres://db/catalog' }, /names no user/],
+      ['the file is missing', { DATABASE_URL: url, DATABASE_PASSWORD_FILE: '/nonexistent/db-password' }, /DATABASE_PASSWORD_FILE \/nonexistent\/db-password cannot be read \(ENOENT\)/],
+    ];
+    for (const [what, env, message] of refused) {
+      it(`when ${what}, then a ConfigError says so without the password`, () => {
+        writeFileSync(file, 'secret-pw\n');
+        expect(() => readOrderConfig({ DATABASE_PASSWORD_FILE: file, ...env })).to.throw(ConfigError, message).with.property('message').not.include('secret-pw');
+      });
+    }
+
+    it('when the file is empty, then a ConfigError names it', () => {
+      writeFileSync(file, '\n');
+      expect(() => readOrderConfig({ DATABASE_URL: url, DATABASE_PASSWORD_FILE: file })).to.throw(ConfigError, /DATABASE_PASSWORD_FILE .* is empty/);
+    });
+
+    it('when DATABASE_URL is unset, then the file is not read (SQLite)', () => {
+      expect(readOrderConfig({ DATABASE_PASSWORD_FILE: '/nonexistent/db-password' }).databaseUrl).to.equal(undefined);
+    });
+  });
 });

@@ -6,9 +6,9 @@
  * the machine. Commands run inside it with nsenter, like `vagrant ssh -c`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, type CommandResult } from './netns-lab';
+import { processAlive, run, type CommandResult } from './netns-lab';
 
 export interface GuestOptions {
   name: string;
@@ -20,6 +20,8 @@ export interface GuestOptions {
   hostname: string;
   /** Host folders bind-mounted read-only, like Vagrant's /vagrant share. */
   readOnlyBinds: Array<{ host: string; guest: string }>;
+  /** Host folders bind-mounted writable (a test's staging area between guests). */
+  writableBinds?: Array<{ host: string; guest: string }>;
   /** Host folders the guest sees writable through a throwaway overlay (the host copy never changes). */
   scratchOverlays: Array<{ host: string; guest: string }>;
 }
@@ -33,6 +35,46 @@ export interface ExecOptions {
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Whether `promise` settles within `ms`. The timer is cleared either way: left running, a minute's timer of a guest
+ * that stopped at once held the test process open that long after its last test.
+ */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Shell that runs `$2` with the unified (v2) cgroup hierarchy mounted at $CG2 for a moment, in a private mount
+ * namespace of its own (nothing is mounted on the machine), and the v1 name=systemd hierarchy, if any, at $CG1.
+ */
+const WITH_CGROUPS = 'CG1=/sys/fs/cgroup/systemd; [ -e "$CG1/cgroup.procs" ] || CG1=; CG2=$(mktemp -d) && ' +
+  'mount -t cgroup2 cgroup2 "$CG2" && { eval "$2"; status=$?; umount "$CG2"; rmdir "$CG2"; exit $status; }';
+
+/** Removes the cgroup `$1` and everything below it, deepest first, in both hierarchies (only empty ones go). */
+const REMOVE_CGROUP = 'for root in "$CG2" $CG1; do [ ! -d "$root/$1" ] || find "$root/$1" -depth -type d -exec rmdir {} + 2>/dev/null; done; true';
+
+function withCgroups(script: string, arg: string): Promise<CommandResult> {
+  return run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', WITH_CGROUPS, 'sh', arg, script]);
+}
+
+/** Removes the cgroups of guests whose namespaces (`<prefix><pid>-…`) belonged to a test process that is gone. */
+export async function removeStaleCgroups(prefix: string): Promise<string[]> {
+  const listed = await withCgroups('ls "$CG2" $CG1', '');
+  const owners = new Map<string, number>();
+  for (const entry of listed.stdout.split(/\s+/)) {
+    const owner = Number(new RegExp(`^bazar-${prefix}(\\d+)-`).exec(entry)?.[1]);
+    if (owner && !processAlive(owner)) owners.set(entry, owner);
+  }
+  for (const entry of owners.keys()) await withCgroups(REMOVE_CGROUP, entry);
+  return [...owners.keys()].map((entry) => `removed stale cgroup ${entry}`);
+}
 
 export class Guest {
   private nspawn: ChildProcess | undefined;
@@ -56,8 +98,13 @@ export class Guest {
   /** Boots the guest and waits until systemd says the system is up; returns the state and any failed units. */
   async boot(timeoutMs = 90_000): Promise<{ state: string; failed: string }> {
     const { stateDir, rootfs, netns, hostname } = this.opts;
-    for (const dir of ['upper', 'work', 'merged']) mkdirSync(join(stateDir, dir), { recursive: true });
-    const mountThenBoot = 'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" && shift 4 && exec "$@"';
+    for (const dir of ['upper', 'work', 'merged', 'tmp']) mkdirSync(join(stateDir, dir), { recursive: true });
+    // This shell becomes nspawn (exec): first into its own cgroup in both hierarchies (see cgroupName), then the
+    // guest's disk, then the boot.
+    const intoCgroup = 'mkdir -p "$CG2/$1" && echo $$ > "$CG2/$1/cgroup.procs" && ' +
+      '{ [ -z "$CG1" ] || { mkdir -p "$CG1/$1" && echo $$ > "$CG1/$1/cgroup.procs"; }; } && umount "$CG2" && rmdir "$CG2"';
+    const mountThenBoot = `CG1=/sys/fs/cgroup/systemd; [ -e "$CG1/cgroup.procs" ] || CG1=; CG2=$(mktemp -d) && mount -t cgroup2 cgroup2 "$CG2" && ${intoCgroup} && ` +
+      'mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$5" && shift 5 && exec "$@"';
     const nspawnArgs = [
       'systemd-nspawn', '-D', join(stateDir, 'merged'), '--boot', '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${netns}`, `--hostname=${hostname}`, '--console=read-only',
@@ -65,15 +112,19 @@ export class Guest {
       // guest's own network namespace).
       '--capability=CAP_NET_ADMIN',
       ...this.opts.readOnlyBinds.map((b) => `--bind-ro=${b.host}:${b.guest}`),
+      ...(this.opts.writableBinds ?? []).map((b) => `--bind=${b.host}:${b.guest}`),
       ...this.opts.scratchOverlays.map((o) => `--overlay=${o.host}::${o.guest}`),
     ];
     const log = openSync(this.consoleLog, 'a');
+    await this.removeCgroup();
     const child = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', mountThenBoot, 'sh',
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', mountThenBoot, 'sh', this.cgroupName,
         rootfs, join(stateDir, 'upper'), join(stateDir, 'work'), join(stateDir, 'merged'), ...nspawnArgs],
       // Without a host systemd, nspawn needs --register=no --keep-unit, and a writable /proc/sys for the guest.
-      { stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1' } },
+      // TMPDIR: nspawn keeps a --overlay's writable layer in a temporary folder, which a guest killed with SIGKILL
+      // (a dead machine, teardown) leaves behind; under the guest's folder it goes with the rest at destroy().
+      { stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1', TMPDIR: join(stateDir, 'tmp') } },
     );
     closeSync(log);
     this.nspawn = child;
@@ -125,7 +176,7 @@ export class Guest {
   async shutdown(timeoutMs = 60_000): Promise<void> {
     if (!this.running || !this.pid1) return;
     await this.exec(['systemctl', 'poweroff'], { timeoutMs: 10_000 });
-    const stopped = await Promise.race([this.exited!.then(() => true), sleep(timeoutMs).then(() => false)]);
+    const stopped = await settlesWithin(this.exited!, timeoutMs);
     this.pid1 = 0;
     if (!stopped) {
       this.kill();
@@ -146,9 +197,26 @@ export class Guest {
     this.pid1 = 0;
   }
 
+  /**
+   * Without a host systemd, nspawn (--keep-unit) splits the cgroup it starts in into `supervisor` and `payload`, the
+   * container's systemd taking `payload`: started from one cgroup, every guest would share one tree, and two
+   * guests' units of one name one cgroup (a unit started in two guests at once failed with "Failed to attach to
+   * cgroup"; stopping one could signal the other's processes). So each guest boots from a cgroup of its own, named
+   * after its network namespace (unique per run), in the unified hierarchy, which nspawn follows even where
+   * name=systemd is a v1 hierarchy, and in that one too. Emptied at every boot; removeCgroup() takes it away.
+   */
+  private get cgroupName(): string {
+    return `bazar-${this.opts.netns}`;
+  }
+
+  /** Removes the guest's cgroups (nothing while it runs). */
+  async removeCgroup(): Promise<void> {
+    await withCgroups(REMOVE_CGROUP, this.cgroupName);
+  }
+
   async waitExited(timeoutMs: number): Promise<boolean> {
     if (!this.exited) return true;
-    return Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    return settlesWithin(this.exited, timeoutMs);
   }
 
   /** The guest's PID 1 seen from the host: the process in its namespace whose PID inside is 1. */

@@ -12,8 +12,7 @@ import { topologyModule } from './guest-lab';
 import { run } from './netns-lab';
 
 const ROOT = projectRoot(__dirname);
-const { loadTopology, allowedSources } = topologyModule;
-const nftRuleset = (require('../../provision/topology') as { nftRuleset(t: unknown, guest: string): string }).nftRuleset;
+const { loadTopology, allowedSources, nftRuleset, guestEnv } = topologyModule;
 
 describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfile', function () {
   this.timeout(60_000);
@@ -36,7 +35,80 @@ describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfil
     expect(t.guests.map((g) => g.ip)).to.deep.equal(['172.16.165.134', '172.16.165.135', '172.16.165.132']);
     expect(t.hostIp).to.equal('172.16.165.1');
     expect(() => loadTopology({ network: '10.0.0.0/16' })).to.throw(/must be a \/24/);
-    expect(() => loadTopology({ name: 'replicated' })).to.throw(/no topology 'replicated'/);
+    expect(() => loadTopology({ name: 'triplicated' })).to.throw(/no topology 'triplicated' \(it has: single, replicated\)/);
+  });
+
+  it('when the replicated topology is loaded, then the monitor, db1, db2, two catalogs, two order servers and a frontend come in provisioning order', () => {
+    const t = loadTopology({ name: 'replicated' });
+    expect(t.guests.map((g) => [g.name, g.role, g.ip, g.port])).to.deep.equal([
+      ['db-monitor', 'pg-monitor', '192.168.121.140', 5432],
+      ['db1', 'pg-node', '192.168.121.141', 5432],
+      ['db2', 'pg-node', '192.168.121.142', 5432],
+      ['catalog1', 'catalog', '192.168.121.134', 3001],
+      ['catalog2', 'catalog', '192.168.121.136', 3001],
+      ['order1', 'order', '192.168.121.135', 3002],
+      ['order2', 'order', '192.168.121.137', 3002],
+      ['frontend', 'frontend', '192.168.121.132', 3000],
+    ]);
+  });
+
+  it('when the replicated guests ask for their settings, then every service lists every replica and its database on both nodes, read-write, without a password', () => {
+    const t = loadTopology({ name: 'replicated' });
+    const catalogs = 'http://192.168.121.134:3001,http://192.168.121.136:3001';
+    const orders = 'http://192.168.121.135:3002,http://192.168.121.137:3002';
+    const db = (name: string) => `postgres://bazar@192.168.121.141:5432,192.168.121.142:5432/${name}?target_session_attrs=read-write`;
+    expect(guestEnv(t, 'catalog2')).to.include({ BAZAR_GUEST_IP: '192.168.121.136', CATALOG_URL: catalogs, ORDER_URL: orders, DATABASE_URL: db('catalog') });
+    expect(guestEnv(t, 'order1')).to.include({ BAZAR_GUEST_IP: '192.168.121.135', CATALOG_URL: catalogs, DATABASE_URL: db('orders') });
+    expect(guestEnv(t, 'frontend')).to.include({ CATALOG_URL: catalogs, ORDER_URL: orders, DATABASE_URL: '' });
+    expect(guestEnv(t, 'db-monitor')).to.deep.equal({
+      BAZAR_GUEST_ROLE: 'pg-monitor', BAZAR_GUEST_IP: '192.168.121.140', PORT: 5432,
+      BAZAR_PG_HOST: '192.168.121.140', BAZAR_PG_PORT: 5432, BAZAR_PG_NAME: 'db-monitor',
+    });
+    expect(guestEnv(t, 'db2')).to.include({
+      BAZAR_PG_HOST: '192.168.121.142', BAZAR_PG_NAME: 'db2', BAZAR_PG_MONITOR: '192.168.121.140',
+      BAZAR_PG_NETWORK: '192.168.121.0/24', BAZAR_DATABASES: 'catalog orders',
+    });
+    // The single topology has no database guests: SQLite, one URL per service.
+    expect(guestEnv(loadTopology({ name: 'single' }), 'order')).to.include({ CATALOG_URL: 'http://192.168.121.134:3001', DATABASE_URL: '' });
+    // BAZAR_NETWORK moves the database hosts too.
+    const moved = loadTopology({ name: 'replicated', network: '172.16.165.0/24' });
+    expect(guestEnv(moved, 'catalog1').DATABASE_URL).to.equal('postgres://bazar@172.16.165.141:5432,172.16.165.142:5432/catalog?target_session_attrs=read-write');
+    expect(guestEnv(moved, 'db1')).to.include({ BAZAR_PG_MONITOR: '172.16.165.140', BAZAR_PG_NETWORK: '172.16.165.0/24' });
+  });
+
+  it("when the replicated guests' firewalls are written, then 5432 opens between monitor and nodes, node to node and from the catalog and order guests only", () => {
+    const t = loadTopology({ name: 'replicated' });
+    const saddr = (guest: string) => /ip saddr \{ ([^}]*) \} accept/.exec(nftRuleset(t, guest))![1].split(', ');
+    const catalogs = ['192.168.121.134', '192.168.121.136'];
+    const orders = ['192.168.121.135', '192.168.121.137'];
+    expect(saddr('db-monitor')).to.have.members(['192.168.121.141', '192.168.121.142']);
+    expect(nftRuleset(t, 'db-monitor')).to.include('tcp dport 5432 reject with tcp reset\n');
+    // A node's own connections come in on lo; the other node, the monitor and the services' guests are listed.
+    expect(saddr('db1')).to.have.members(['192.168.121.140', '192.168.121.142', ...catalogs, ...orders]);
+    expect(saddr('db2')).to.have.members(['192.168.121.140', '192.168.121.141', ...catalogs, ...orders]);
+    expect(saddr('catalog1')).to.have.members([...orders, '192.168.121.132', '192.168.121.1']);
+    expect(saddr('order2')).to.have.members(['192.168.121.132']);
+    expect(nftRuleset(t, 'frontend')).not.to.match(/tcp dport 3000/);
+  });
+
+  it('when a topology breaks the rules, then loading it says which rule', () => {
+    const tmp = tempDir('bazar-hosts-');
+    try {
+      const file = join(tmp.dir, 'hosts.json');
+      const settings = JSON.parse(readFileSync(join(ROOT, 'provision', 'hosts.json'), 'utf8'));
+      const load = (guests: Record<string, unknown>) => {
+        writeFileSync(file, JSON.stringify({ ...settings, topologies: { t: guests } }));
+        return () => loadTopology({ file, name: 't' });
+      };
+      const { 'db-monitor': monitor, db1, catalog1, order1, frontend } = settings.topologies.replicated;
+      expect(load({ 'db-monitor': monitor, catalog1, db1, order1, frontend })).to.throw(/lists db1 \(pg-node\) after catalog1 \(catalog\); guests are provisioned in the file's order/);
+      expect(load({ db1, catalog1, order1, frontend })).to.throw(/needs one pg-monitor and at least one pg-node, or neither/);
+      expect(load({ 'db-monitor': monitor, catalog1, order1, frontend })).to.throw(/needs one pg-monitor and at least one pg-node/);
+      expect(load({ 'db-monitor': monitor, db1, catalog1, frontend })).to.throw(/has no order guest/);
+      expect(load({ 'db-monitor': monitor, db1, catalog1, order1, frontend })()).to.have.property('guests').with.length(5);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it("when a guest's firewall is written, then its port is open to its role's clients and reset for everyone else", () => {
@@ -72,7 +144,7 @@ describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfil
     }
   });
 
-  it('when vagrant validates the Vagrantfile, then it passes and the token is made outside the project, mode 600', async function () {
+  it('when vagrant validates the Vagrantfile (single, replicated), then it passes and the token and database password are made outside the project, mode 600', async function () {
     if ((await run('sh', ['-c', 'command -v vagrant'])).code !== 0) {
       if (process.env.CI === 'true') throw new Error('vagrant is not installed; CI must validate the Vagrantfile');
       console.warn('      !!! SKIPPED: vagrant is not installed (apt-get install vagrant)');
@@ -95,6 +167,14 @@ describe('provision: hosts.json, topology.js, install-node.sh and the Vagrantfil
       expect(`${up.stdout}${up.stderr}`).to.include('BAZAR_VALIDATE_ONLY=1 is for `vagrant validate`');
       const badNet = await run('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, env: { ...env, BAZAR_NETWORK: '10.0.0.0/16' }, timeoutMs: 60_000 });
       expect(`${badNet.stdout}${badNet.stderr}`).to.include('BAZAR_NETWORK must be a /24');
+
+      // The replicated topology validates too, and its database password is made beside the token, mode 600.
+      const replicated = await run('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, env: { ...env, BAZAR_TOPOLOGY: 'replicated' }, timeoutMs: 60_000 });
+      expect(replicated.code, `${replicated.stdout}\n${replicated.stderr}`).to.equal(0);
+      const secrets = readdirSync(join(home.dir, '.bazar')).sort();
+      expect(secrets).to.deep.equal([tokens[0].replace(/\.token$/, '.db-password'), tokens[0]]);
+      expect(statSync(join(home.dir, '.bazar', secrets[0])).mode & 0o777).to.equal(0o600);
+      expect(readFileSync(join(home.dir, '.bazar', secrets[0]), 'utf8')).to.match(/^[0-9a-f]{48}\n$/);
     } finally {
       home.remove();
     }

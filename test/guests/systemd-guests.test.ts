@@ -1,47 +1,31 @@
 /**
  * `npm run test:guests`: the Vagrant deployment on booted systemd guests instead of VMs. One Debian 12 root
- * filesystem (built once, cached), one overlay per guest of a provision/hosts.json topology (BAZAR_TOPOLOGY, default
- * `single`), each booted by systemd-nspawn in its own network namespace with its hosts.json address; the host sits at
+ * filesystem (built once, cached), one overlay per guest of provision/hosts.json's `single` topology (the replicated
+ * one has its own test, replicated-guests.test.ts), each booted by systemd-nspawn in its own network namespace with its hosts.json address; the host sits at
  * the network's host address, as a laptop does on a host-only network. Each guest is provisioned the way the
  * Vagrantfile does it: the project read-only at /vagrant, a `vagrant` user, the real install-node.sh,
  * install-firewall.sh and install-app.sh as root, the token in the app provisioner's environment. The guests have
  * no route out, so Node 24 is in the root filesystem beforehand (install-node.sh's "Node already present" path) and
- * npm installs from a cache prepared on the host (`npm ci --offline`, better-sqlite3 compiled in the guest).
+ * npm installs from a cache prepared on the host (`npm ci --offline`, better-sqlite3 compiled in every guest: this is
+ * the test that proves the real npm ci path on each guest).
  *
  * Needs root, mmdebstrap, systemd-container (systemd-nspawn), iproute2 and overlayfs: skipped with a loud message
  * otherwise, failed when CI=true. Prints its timings (root filesystem, npm cache, boot, provisioning, reboot).
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { projectRoot } from '../../common/paths';
-import { cacheRoot, runDir } from './cache';
-import { GuestLab, topologyModule, type ProbeResult, type TopologyGuest } from './guest-lab';
-import { removeStaleLabs, run, type CommandResult } from './netns-lab';
-import { ensureNpmCache } from './npm-cache';
-import { ensureRootfs, SCRIPT_LOG_DIR } from './rootfs';
-import { guestsUnavailableReason } from './requirements';
+import { waitForValue } from '../helpers/wait';
+import { runDir } from './cache';
+import { expectE2ePassed, GuestLab, topologyModule, type ProbeResult, type Provisioned, type TopologyGuest } from './guest-lab';
+import { SCRIPT_LOG_DIR } from './rootfs';
+import { guestImages, guestsOrSkip, LAB_PREFIX, POLL_MS, seconds } from './setup';
 
 const ROOT = projectRoot(__dirname);
-const MOCHA = join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-/** Namespaces are named `bzg<test PID>-<host>`; the PID tells a live run's from a stale one's. */
-const PREFIX = 'bzg';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function waitFor<T>(what: string, ms: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('guests: the Vagrant deployment on booted systemd guests, provisioned by provision/*.sh', function () {
   this.timeout(20 * 60_000);
-  const topology = topologyModule.loadTopology({ name: process.env.BAZAR_TOPOLOGY || 'single' });
-  const provisioned = new Map<string, { node: CommandResult; firewall: CommandResult; app: CommandResult }>();
+  const topology = topologyModule.loadTopology({ name: 'single' });
+  const provisioned = new Map<string, Provisioned>();
   let lab: GuestLab | undefined;
 
   const one = (role: TopologyGuest['role']) => lab!.guestsOf(role)[0];
@@ -60,24 +44,11 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
   }
 
   before(async function () {
-    const reason = await guestsUnavailableReason();
-    if (reason) {
-      if (process.env.CI === 'true') throw new Error(`the guest test cannot run: ${reason}; CI must run it`);
-      console.warn(`\n  !!!!!!!!\n  !!! SKIPPED: the systemd guest test: ${reason}.\n  !!! Run it as root (CI=true makes this a failure).\n  !!!!!!!!\n`);
-      this.skip();
-    }
-    for (const note of await removeStaleLabs(PREFIX)) console.warn(`      ${note}`);
-    const cache = cacheRoot();
-    let t = Date.now();
-    const rootfs = await ensureRootfs(cache);
-    console.log(`      root filesystem: ${rootfs.built ? 'built' : 'cached'} in ${seconds(Date.now() - t)} (Node ${rootfs.nodeVersion})`);
-    t = Date.now();
-    const npmCache = await ensureNpmCache(cache, ROOT);
-    console.log(`      npm cache: ${npmCache.built ? 'filled' : 'cached'} in ${seconds(Date.now() - t)}`);
-
-    lab = new GuestLab(topology, `${PREFIX}${process.pid}`, runDir(cache), rootfs.dir, npmCache.dir, ROOT);
+    await guestsOrSkip(this, 'the systemd guest test');
+    const images = await guestImages(ROOT);
+    lab = new GuestLab(topology, `${LAB_PREFIX}${process.pid}`, runDir(images.cache), images.rootfs, images.npmCache, ROOT);
     console.log(`      ${await lab.create()}`);
-    t = Date.now();
+    let t = Date.now();
     for (const booted of await lab.bootAll()) {
       if (booted.failed) console.warn(`      ${booted.name} booted ${booted.state}; failed units:\n${booted.failed}`);
     }
@@ -100,7 +71,7 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
 
   it('when provisioned, then Node 24 was already there, pm2 came from the offline cache, npm ci compiled better-sqlite3 and built dist/ once', async () => {
     for (const g of topology.guests) {
-      const { node, app } = provisioned.get(g.name)!;
+      const { node, app } = provisioned.get(g.name) as Required<Provisioned>;
       expect(node.stdout).to.match(/Node 24\.\d+\.\d+ is present \(>= 24\.0\.0\); skipping the Node install/);
       expect(node.stdout).to.match(/glibc 2\.36/);
       expect(node.stdout).to.include('build tools are present (make, g++, python3)');
@@ -184,23 +155,9 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
 
   it('when the e2e suite runs from the host against the guests, then search, lookup, buy, out-of-stock and restock with the token pass', async () => {
     const started = Date.now();
-    const result = await run('ip', lab!.net.exec('host', process.execPath, MOCHA, '--no-config', '--require', 'ts-node/register/transpile-only',
-      '--extension', 'ts', '--timeout', '20000', '--reporter', 'json', 'test/e2e/store.e2e.test.ts'), {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, BAZAR_URL: lab!.url(one('frontend')), BAZAR_CATALOG_URL: lab!.url(one('catalog')), BAZAR_TOKEN: lab!.token },
-      timeoutMs: 180_000,
-    });
-    const report = JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as {
-      stats: { passes: number; pending: number };
-      tests: Array<{ title: string }>;
-      failures: Array<{ title: string; err: { message: string } }>;
-    };
+    const { code, report } = await lab!.runE2e(ROOT, one('frontend'), one('catalog'));
     console.log(`      e2e from the host: ${report.stats.passes} passing in ${seconds(Date.now() - started)}`);
-    expect(report.failures.map((f) => `${f.title}: ${f.err.message}`)).to.deep.equal([]);
-    expect(result.code).to.equal(0);
-    expect(report.stats.pending).to.equal(0);
-    const titles = report.tests.map((t) => t.title).join('\n');
-    for (const topic of [/searching a topic/, /looking up a book/, /buying a book/, /past its stock/, /restock/]) expect(titles).to.match(topic);
+    expectE2ePassed(code, report);
   });
 
   it('when the order guest is cut off, then search and lookup still work, buy answers 503 within 2 s, and buy works once it is back', async () => {
@@ -218,10 +175,10 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     expect(buy.status, JSON.stringify(buy)).to.equal(503);
     expect(buy.json.error.code).to.equal('upstream_unavailable');
     expect(buy.ms).to.be.below(2000);
-    const again = await waitFor('a buy after the link is back', 15_000, async () => {
+    const again = await waitForValue('a buy after the link is back', async () => {
       const [res] = await lab!.probe('host', [{ method: 'POST', url: `${frontend}/buy/2` }]);
       return res.status === 201 ? res : undefined;
-    });
+    }, 15_000, POLL_MS);
     expect(again.json).to.include({ item_number: 2, status: 'confirmed' });
   });
 
@@ -231,14 +188,14 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     const [old] = await pm2List(g);
     await lab!.guest(g.name).mustExec(['bash', '-c', 'kill -9 "$1"', 'kill', String(old.pid)]);
     const started = Date.now();
-    const restarted = await waitFor('pm2 to restart the catalog', 30_000, async () => {
+    const restarted = await waitForValue('pm2 to restart the catalog', async () => {
       const [p] = await pm2List(g);
       return p && p.pid && p.pid !== old.pid && p.pm2_env.status === 'online' ? p : undefined;
-    });
-    await waitFor('the restarted catalog to answer', 30_000, async () => {
+    }, 30_000, POLL_MS);
+    await waitForValue('the restarted catalog to answer', async () => {
       const [ready] = await lab!.probe('host', [{ url: `${lab!.url(g)}/readyz`, timeoutMs: 1000 }]);
       return ready.status === 200 ? true : undefined;
-    });
+    }, 30_000, POLL_MS);
     console.log(`      catalog back after SIGKILL in ${seconds(Date.now() - started)}`);
     expect(restarted.pm2_env.restart_time).to.equal(old.pm2_env.restart_time + 1);
     expect(await lab!.guest(g.name).mustExec(['cat', `/proc/${restarted.pid}/cgroup`])).to.include('pm2-vagrant.service');
@@ -255,7 +212,7 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     const again = await lab!.provision(g);
     console.log(`      provision ${g.name} again: ${seconds(Date.now() - t)}`);
     expect(again.node.stdout).to.match(/pm2 \d+\.\d+\.\d+ is present; skipping the pm2 install/);
-    expect(again.app.stdout).to.include('stopped the running catalog');
+    expect(again.app!.stdout).to.include('stopped the running catalog');
     expect((await guest.exec(['test', '-e', '/opt/bazar/left-by-the-old-install'])).code).to.equal(1);
     expect((await guest.exec(['systemctl', 'is-active', 'pm2-vagrant.service'])).stdout.trim()).to.equal('active');
     const list = await pm2List(g);
@@ -276,10 +233,10 @@ describe('guests: the Vagrant deployment on booted systemd guests, provisioned b
     t = Date.now();
     await lab!.bootAll();
     // Nothing is provisioned again: only what systemd starts at boot can answer.
-    await waitFor('every service after the reboot', 60_000, async () => {
+    await waitForValue('every service after the reboot', async () => {
       const results = await lab!.probe(one('frontend').name, topology.guests.map((g) => ({ url: `${lab!.url(g)}/readyz`, timeoutMs: 1000 })));
       return results.every((r) => r.status === 200) ? true : undefined;
-    });
+    }, 60_000, POLL_MS);
     console.log(`      reboot: shutdown ${seconds(down)}, boot until every service is ready ${seconds(Date.now() - t)}`);
 
     for (const g of topology.guests) {

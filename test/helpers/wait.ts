@@ -14,3 +14,19 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Like waitFor, for a check that finds something: polls `attempt` until it gives a value, and returns that value. */
+export async function waitForValue<T>(
+  what: string,
+  attempt: () => Promise<T | undefined>,
+  timeoutMs = 5000,
+  intervalMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
