@@ -1,7 +1,7 @@
 /**
  * CPU time per process, read from /proc, and where the bench runs each process. CPU time per request is the figure
- * that stays put when the machine is busy with other work: rps and latency move with the neighbours, the work a
- * request costs does not.
+ * that stays put when the machine is busy: rps and latency move with whatever else runs, the work a request costs
+ * does not.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
