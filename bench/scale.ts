@@ -11,11 +11,12 @@
  *   npm run bench -- --scale --backend sqlite --books 4,100000 --orders 10000 --rounds 1 --duration 2
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { booksJson, generateBooks } from '../catalog-server/seed/generate';
 import { pageCursors } from '../common/paging';
+import { processMeter, type CpuMeter } from './cpu';
 import { measure, type Load, type Measurement } from './measure';
 import { postgresBackend, sqliteBackend, type BackendName, type ScaleBackend } from './scale-data';
 import { report, type Row, type Start } from './scale-report';
@@ -86,25 +87,16 @@ interface Target {
   unit: Row['unit'];
   size: number;
   url: string;
-  /** The server processes that do the work (frontend and catalog; order): their CPU time is counted. */
-  pids: number[];
+  /**
+   * The server processes that do the work (frontend and catalog; order): their CPU time is counted. On a busy
+   * machine a request's latency mostly measures the queue; the CPU it costs stays put, so it is the steadier figure
+   * of how cost grows.
+   */
+  meters: CpuMeter[];
   scenarios: Scenario[];
 }
 
-/** Linux's clock ticks per second for /proc times (USER_HZ, 100 on every mainstream build). */
-const TICKS_PER_SECOND = 100;
-
-/**
- * CPU seconds (user + system) the processes have used so far, from /proc/<pid>/stat. On a busy machine a request's
- * latency mostly measures the queue; the CPU it costs stays put, so it is the steadier figure of how cost grows.
- */
-function cpuSeconds(pids: number[]): number {
-  return pids.reduce((total, pid) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return total + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  }, 0);
-}
+const totalCpuUs = (meters: CpuMeter[]) => meters.reduce((total, meter) => total + meter.read(), 0);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
@@ -137,9 +129,9 @@ async function measureRotating(targets: Target[], options: ScaleOptions): Promis
         const scenario = target.scenarios[s];
         const load: Load = { url: target.url, requests: scenario.requests, connections: options.connections, durationS: options.durationS, headers: scenario.headers };
         if (round === 0 && options.warmupS > 0) await measure({ ...load, durationS: options.warmupS });
-        const cpuBefore = cpuSeconds(target.pids);
+        const cpuBefore = totalCpuUs(target.meters);
         const m = await measure(load);
-        const cpuUs = ((cpuSeconds(target.pids) - cpuBefore) * 1e6) / Math.max(1, m.requests);
+        const cpuUs = (totalCpuUs(target.meters) - cpuBefore) / Math.max(1, m.requests);
         runs[t][s].push({ ...m, cpuUs });
         process.stdout.write(
           `  round ${round + 1}: ${target.backend} ${scenario.name} @ ${target.size} ${target.unit}: ${Math.round(m.rps)} rps, ` +
@@ -215,7 +207,7 @@ export async function runScale(argv: string[]): Promise<void> {
             unit: 'books',
             size: count,
             url: frontend.url,
-            pids: [frontend.child.pid!, catalog.child.pid!],
+            meters: [processMeter(frontend.child.pid!), processMeter(catalog.child.pid!)],
             scenarios: [
               { name: 'lookup', short: 'lookup', requests: ids.map((id) => get(`/lookup/${id}`)), maxBytes: 64 * KB },
               { name: 'search, first page', short: 'search', requests: [get('/search/distributed-systems')], maxBytes: 64 * KB },
@@ -237,7 +229,7 @@ export async function runScale(argv: string[]): Promise<void> {
             unit: 'orders',
             size: count,
             url: order.url,
-            pids: [order.child.pid!],
+            meters: [processMeter(order.child.pid!)],
             scenarios: [
               { name: 'orders, first page', short: 'orders', requests: [get('/orders')], headers, maxBytes: 64 * KB },
               { name: 'orders, a middle page', short: 'orders mid', requests: [get(`/orders?cursor=${middle}`)], headers, maxBytes: 64 * KB },
@@ -245,7 +237,6 @@ export async function runScale(argv: string[]): Promise<void> {
           });
         }
         rows.push(...(await measureRotating(orderTargets, options)));
-        await stopAll();
       } finally {
         await stopAll();
         await backend.close();
