@@ -32,9 +32,8 @@ function ctx(request: FastifyRequest) {
 /** Renders a value as a page; given the request's query too, for pages whose links keep its parameters. */
 type PageView<T> = (value: T, query: Record<string, string | undefined>) => string;
 
-/** Answers with a page for browsers and with the JSON value for everyone else. */
-function negotiate<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: PageView<T>) {
-  if (!prefersHtml(request)) return value;
+/** Answers a browser (prefersHtml: its callers have asked already) with the value as a page. */
+function sendPage<T>(request: FastifyRequest, reply: FastifyReply, value: T, page: PageView<T>) {
   return reply.type('text/html; charset=utf-8').send(page(value, request.query as Record<string, string | undefined>));
 }
 
@@ -48,7 +47,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * head and a string body with one write, a Buffer body with a second chunk.
  */
 function answer<T>(request: FastifyRequest, reply: FastifyReply, read: Fetched<T>, page: PageView<T>) {
-  if (prefersHtml(request)) return negotiate(request, reply, read.value, page);
+  if (prefersHtml(request)) return sendPage(request, reply, read.value, page);
   read.json ??= reply.serialize(read.value) as string;
   return reply.type(JSON_TYPE).send(read.json);
 }
@@ -140,7 +139,7 @@ export function registerStoreRoutes(app: App, { order, reads }: StoreUpstreams, 
       if (!prefersHtml(request)) return placed;
       // The thank-you page shows the stock left; if that lookup fails the order still stands.
       const left = await book(request, id).catch(() => null);
-      return negotiate(request, reply, placed, (done) => orderPage(done, left));
+      return sendPage(request, reply, placed, (done) => orderPage(done, left));
     },
   );
 
