@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive, run, type CommandResult } from './netns-lab';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface GuestOptions {
   name: string;
@@ -34,7 +35,6 @@ export interface ExecOptions {
 }
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Whether `promise` settles within `ms`. The timer is cleared either way: left running, a minute's timer of a guest

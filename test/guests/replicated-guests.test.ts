@@ -37,6 +37,7 @@ import type { LabAuditRequest } from './lab-audit';
 import type { LabShopperReport } from './lab-shopper';
 import { SCRIPT_LOG_DIR } from './rootfs';
 import { guestImages, guestsOrSkip, LAB_PREFIX, POLL_MS, seconds } from './setup';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = projectRoot(__dirname);
 /**
@@ -48,7 +49,6 @@ const CLIENTS = 4;
 const SHOPPING = { items: [1, 2, 3, 4], workers: 1, pauseMs: 1500 };
 /** Where the audit reads the databases from: an order guest's namespace, which the database guests let in. */
 const AUDITOR = 'order1';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A buy that was not confirmed, with what each attempt got, for the failure message. */
 const unconfirmed = (h: BuyHistory) => `${h.key} ${h.outcome}: ${h.attempts.map((a) => a.code ?? a.status).join(' ')}`;

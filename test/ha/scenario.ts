@@ -37,7 +37,7 @@ export interface Failover {
  * when the stretch runs to `to`). Around a failover that stretch is the outage: a backend of a killed postmaster
  * may still answer for a moment after the kill, so "the first write sent after the kill" would measure nothing.
  */
-export function longestGap(load: StoreLoad, from: number, to: number): { ms: number; endedAt?: number } {
+function longestGap(load: StoreLoad, from: number, to: number): { ms: number; endedAt?: number } {
   let last = from;
   let gap: { ms: number; endedAt?: number } = { ms: 0 };
   for (const ack of load.acks) {

@@ -21,7 +21,7 @@ const PG_AUTOCTL = '/usr/bin/pg_autoctl';
 /** pg_auto_failover's extension, built for one major version: the cluster uses that version's binaries. */
 const EXTENSION = 'pgautofailover.so';
 const PG_BIN = findPostgresBin({ extension: EXTENSION });
-export const HA_PACKAGES = 'postgresql-15 postgresql-15-auto-failover';
+const HA_PACKAGES = 'postgresql-15 postgresql-15-auto-failover';
 
 /**
  * The timeouts a deployment uses (provision/pg-auto-failover/, explained in docs/ha.md): the monitor's failure

@@ -72,7 +72,7 @@ export async function auditStore(
  * leads to cannot be listed, but they cannot hide either: per book, the catalog's count of purchases must equal
  * the ledger's confirmed orders, each of which must have its own purchase of that book.
  */
-export async function checkInvariants(
+async function checkInvariants(
   store: CatalogStore,
   ledger: OrderLedger,
   seed: Seeded[],

@@ -1,5 +1,5 @@
 /** What node-postgres throws when the server drops the connection under a query (a crash, a failover). */
-export function connectionLost(): Error {
+function connectionLost(): Error {
   return new Error('Connection terminated unexpectedly');
 }
 
