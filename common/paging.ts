@@ -52,6 +52,20 @@ export interface Page<T> {
 }
 
 /**
+ * Reads the rows toPage() expects for `request`: `limit + 1` of them (the one more tells whether a page follows),
+ * after its key (from the start: 0) or, asked `before`, before it. Each store passes its two keyset reads.
+ */
+export function keysetRead<R>(
+  request: PageRequest,
+  after: (key: number, count: number) => R,
+  before: (key: number, count: number) => R,
+): R {
+  return request.before === undefined
+    ? after(request.after ?? 0, request.limit + 1)
+    : before(request.before, request.limit + 1);
+}
+
+/**
  * Turns the rows a store read for `request` into a page. The store reads `limit + 1` rows, so one more than fits
  * says another page follows without a second query: in listing order after `after` (or from the start), or in
  * reverse listing order before `before` (which this puts back in listing order).

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Batcher } from '../../common/batcher';
 import { isConnectionLost } from '../../common/connection-lost';
 import { PgDatabase, migrate, type Queryable } from '../../common/postgres';
-import { toPage, type Page, type PageRequest } from '../../common/paging';
+import { keysetRead, toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { Book } from '../../common/schemas';
 import { SCHEMA } from './pg-schema';
@@ -128,10 +128,11 @@ export class PgCatalogStore implements CatalogStore {
   }
 
   async pageBooks(page: PageRequest): Promise<Page<Book>> {
-    const rows =
-      page.before === undefined
-        ? await this.db.query<Book>(SQL.booksAfter, [page.after ?? 0, page.limit + 1])
-        : await this.db.query<Book>(SQL.booksBefore, [page.before, page.limit + 1]);
+    const rows = await keysetRead(
+      page,
+      (key, count) => this.db.query<Book>(SQL.booksAfter, [key, count]),
+      (key, count) => this.db.query<Book>(SQL.booksBefore, [key, count]),
+    );
     return toPage(rows, page, (book) => book.id);
   }
 
@@ -141,10 +142,12 @@ export class PgCatalogStore implements CatalogStore {
 
   findByTopic(topic: string, page: PageRequest): Promise<TopicPage | null> {
     return readTopicPage(topic, page, {
-      rows: (key, { after, before, limit }) =>
-        before === undefined
-          ? this.db.query(SQL.topicAfter, [key, after ?? 0, limit + 1])
-          : this.db.query(SQL.topicBefore, [key, before, limit + 1]),
+      rows: (topicKey, request) =>
+        keysetRead(
+          request,
+          (key, count) => this.db.query(SQL.topicAfter, [topicKey, key, count]),
+          (key, count) => this.db.query(SQL.topicBefore, [topicKey, key, count]),
+        ),
       name: async (key) => (await this.db.query<{ topic: string }>(SQL.topicName, [key]))[0]?.topic,
     });
   }

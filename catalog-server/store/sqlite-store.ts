@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from '../../common/group-commit';
 import { migrate, openDatabase, type MigrationStep } from '../../common/sqlite';
-import { toPage, type Page, type PageRequest } from '../../common/paging';
+import { keysetRead, toPage, type Page, type PageRequest } from '../../common/paging';
 import { normalizeTopic } from '../../common/topic';
 import type { Book } from '../../common/schemas';
 import { FILL_TOPICS_SQL, TOPICS_SQL, readTopicPage } from './topics';
@@ -213,10 +213,11 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async pageBooks(page: PageRequest): Promise<Page<Book>> {
-    const rows =
-      page.before === undefined
-        ? this.stmt.booksAfter.all(page.after ?? 0, page.limit + 1)
-        : this.stmt.booksBefore.all(page.before, page.limit + 1);
+    const rows = keysetRead(
+      page,
+      (key, count) => this.stmt.booksAfter.all(key, count),
+      (key, count) => this.stmt.booksBefore.all(key, count),
+    );
     return toPage(rows, page, (book) => book.id);
   }
 
@@ -226,8 +227,12 @@ export class SqliteCatalogStore implements CatalogStore {
 
   findByTopic(topic: string, page: PageRequest): Promise<TopicPage | null> {
     return readTopicPage(topic, page, {
-      rows: async (key, { after, before, limit }) =>
-        before === undefined ? this.stmt.topicAfter.all(key, after ?? 0, limit + 1) : this.stmt.topicBefore.all(key, before, limit + 1),
+      rows: async (topicKey, request) =>
+        keysetRead(
+          request,
+          (key, count) => this.stmt.topicAfter.all(topicKey, key, count),
+          (key, count) => this.stmt.topicBefore.all(topicKey, key, count),
+        ),
       name: async (key) => this.stmt.topicName.get(key)?.topic,
     });
   }
