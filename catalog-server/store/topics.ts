@@ -7,10 +7,9 @@ import type { TopicPage } from './types';
  * that listing them reads one row per topic, not every book. Books are only ever added by seeding (no route adds or
  * re-topics one), and the seed fills this table in its own transaction with FILL_TOPICS_SQL, as the schema step
  * that made the table did. A write that ever adds books or changes a topic must run it too, in its transaction.
- */
-/**
- * Fills an empty topics table from the books (the same SQL on both backends). A schema step runs it too: change it
- * only together with a new step that brings existing databases along.
+ *
+ * FILL_TOPICS_SQL fills an empty topics table from the books (the same SQL on both backends). A schema step runs it
+ * too: change it only together with a new step that brings existing databases along.
  */
 export const FILL_TOPICS_SQL = `INSERT INTO topics (topic_key, topic)
   SELECT k.topic_key, (SELECT b.topic FROM books b WHERE b.topic_key = k.topic_key ORDER BY b.id LIMIT 1)
