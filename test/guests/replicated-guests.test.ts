@@ -30,6 +30,7 @@ import { DEFAULT_SEED_PATH } from '../../catalog-server/config';
 import { projectRoot } from '../../common/paths';
 import type { Audit, Seeded } from '../helpers/invariants';
 import type { BuyHistory } from '../helpers/shopper';
+import { NODE_STATES_SQL, SYNC_STANDBYS_SQL, settledPair, type NodeState } from '../helpers/pg-auto-failover-states';
 import { waitForValue } from '../helpers/wait';
 import { runDir } from './cache';
 import { BUILD_SHARE, expectE2ePassed, GuestLab, topologyModule, type ProbeResult, type Provisioned, type ProvisionOptions, type TopologyGuest } from './guest-lab';
@@ -52,12 +53,6 @@ const AUDITOR = 'order1';
 
 /** A buy that was not confirmed, with what each attempt got, for the failure message. */
 const unconfirmed = (h: BuyHistory) => `${h.key} ${h.outcome}: ${h.attempts.map((a) => a.code ?? a.status).join(' ')}`;
-
-interface NodeState {
-  name: string;
-  goal: string;
-  reported: string;
-}
 
 describe('guests: the replicated topology (PostgreSQL with failover, two catalogs, two order servers) on booted systemd guests', function () {
   this.timeout(30 * 60_000);
@@ -85,17 +80,13 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
     return JSON.parse(out.trim()) as R[];
   }
   const states = () =>
-    psqlRows<NodeState>('db-monitor', 'pg_auto_failover',
-      'SELECT nodename AS name, goalstate::text AS goal, reportedstate::text AS reported FROM pgautofailover.node ORDER BY nodeid');
+    psqlRows<NodeState>('db-monitor', 'pg_auto_failover', NODE_STATES_SQL);
   /** The primary and its streaming synchronous standby, once the monitor and the primary both say so. */
   const syncPair = async () => {
-    const s = await states();
-    const primary = s.find((x) => x.goal === 'primary' && x.reported === 'primary');
-    const standby = s.find((x) => x.goal === 'secondary' && x.reported === 'secondary');
-    if (!primary || !standby) return undefined;
-    const [{ n }] = await psqlRows<{ n: number }>(primary.name, 'postgres',
-      "SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')");
-    return n === 1 ? { primary: primary.name, standby: standby.name } : undefined;
+    const settled = settledPair(await states());
+    if (!settled) return undefined;
+    const [{ n }] = await psqlRows<{ n: number }>(settled.primary.name, 'postgres', SYNC_STANDBYS_SQL);
+    return n === 1 ? { primary: settled.primary.name, standby: settled.standby.name } : undefined;
   };
   const catalogReplica = async (origin: string) => {
     const [status] = await lab!.probe('host', [{ url: `${frontendUrl()}/status` }]);

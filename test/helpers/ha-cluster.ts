@@ -14,6 +14,7 @@ import { projectRoot } from '../../common/paths';
 import { PgDatabase } from '../../common/postgres';
 import { freePorts } from '../../support/ports';
 import { PostgresBinaries, asPostgres, findPostgresBin, ownedDir } from '../../support/postgres-server';
+import { NODE_STATES_SQL, SYNC_STANDBYS_SQL, settledPair, type NodeState } from './pg-auto-failover-states';
 import { childrenOf, killGroup, signalGroup, signalPid } from './process-groups';
 import { waitFor } from './wait';
 
@@ -45,14 +46,6 @@ export interface HaNode {
   name: string;
   port: number;
   dataDir: string;
-}
-
-/** The monitor's view of one node. */
-export interface NodeState {
-  name: string;
-  port: number;
-  goal: string;
-  reported: string;
 }
 
 export interface HaCluster {
@@ -164,8 +157,7 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
   const startKeeper = (node: HaNode) => keepers.set(node.name, spawnLogged(['run', '--pgdata', node.dataDir], `${node.name}.log`));
 
   const states = () =>
-    monitor.query<NodeState>(`SELECT nodename AS name, nodeport AS port, goalstate::text AS goal, reportedstate::text AS reported
-                              FROM pgautofailover.node ORDER BY nodeid`);
+    monitor.query<NodeState>(NODE_STATES_SQL);
   const byName = (name: string) => nodes.find((n) => n.name === name)!;
   /** Runs `sql` on `node` alone (its own connection, closed after). */
   const onNode = async <R extends object>(node: HaNode, sql: string): Promise<R[]> => {
@@ -212,15 +204,10 @@ export async function startHaCluster(options: { databases?: string[] } = {}): Pr
     async waitForSync(timeoutMs = 60_000) {
       let pair: { primary: HaNode; standby: HaNode } | undefined;
       await poll('a primary with a streaming synchronous standby', timeoutMs, async () => {
-        const s = await states();
-        const p = s.find((x) => x.goal === 'primary' && x.reported === 'primary');
-        const st = s.find((x) => x.goal === 'secondary' && x.reported === 'secondary');
-        if (!p || !st) return false;
-        const [{ n }] = await onNode<{ n: number }>(
-          byName(p.name),
-          "SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')",
-        );
-        pair = { primary: byName(p.name), standby: byName(st.name) };
+        const settled = settledPair(await states());
+        if (!settled) return false;
+        const [{ n }] = await onNode<{ n: number }>(byName(settled.primary.name), SYNC_STANDBYS_SQL);
+        pair = { primary: byName(settled.primary.name), standby: byName(settled.standby.name) };
         return n === 1;
       });
       return pair!;
