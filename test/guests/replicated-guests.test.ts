@@ -316,7 +316,10 @@ describe('guests: the replicated topology (PostgreSQL with failover, two catalog
       const after = await waitForValue(`${primary} back as the synchronous standby`, syncPair, 180_000, POLL_MS);
       note(`${primary} booted again: streaming as the sync standby of ${after.primary} ${seconds(Date.now() - bootAt)} after its boot began`);
       expect(after).to.deep.equal({ primary: standby, standby: primary });
-      await sleep(2000);
+      // Buy on until 15 s after the promotion: the shoppers' buys caught by the kill keep retrying for seconds after
+      // it, and an old primary that rejoins quickly would otherwise leave too short a stretch of buys started after
+      // the failover (8 instead of the 10 asserted below, in one run).
+      await sleep(Math.max(2000, promotedAt + 15_000 - Date.now()));
     } finally {
       report = await shoppers.stop();
     }
